@@ -1,0 +1,38 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PinAnalyzers
+{
+    internal static class OperationExtensions
+    {
+        /// <summary>Strips conversions and parentheses: the value underneath is the same value.</summary>
+        internal static IOperation? WalkDownConversions(this IOperation? operation)
+        {
+            while (true)
+            {
+                switch (operation)
+                {
+                    case IConversionOperation conversion:
+                        operation = conversion.Operand;
+                        break;
+                    case IParenthesizedOperation parenthesized:
+                        operation = parenthesized.Operand;
+                        break;
+                    default:
+                        return operation;
+                }
+            }
+        }
+
+        /// <summary>The outermost operation of the tree that holds <paramref name="operation"/>.</summary>
+        internal static IOperation Root(this IOperation operation)
+        {
+            while (operation.Parent is not null)
+            {
+                operation = operation.Parent;
+            }
+
+            return operation;
+        }
+    }
+}
