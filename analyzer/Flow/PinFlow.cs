@@ -1,0 +1,515 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PinAnalyzers.Flow
+{
+    /// <summary>
+    /// The shared pin-flow engine: follows one pin value through its function and returns its
+    /// <see cref="PinFate"/>. Data flows one way — pin site → pin flow → fate → rule verdicts — and no rule
+    /// walks the code on its own.
+    /// </summary>
+    /// <remarks>
+    /// The value part is flow-insensitive over the operation tree: the pin value, its copies (locals,
+    /// parameters, fields of <c>this</c>) and everything derived from it (addresses, casts, pointer
+    /// arithmetic, <c>IntPtr</c>, spans) are followed, and every place where one leaves the function's
+    /// control is a sink (see DESIGN.md, "What outlives and escapes mean"). The release part is
+    /// path-sensitive over the control-flow graph (<see cref="ReleasePaths"/>).
+    /// </remarks>
+    internal static class PinFlow
+    {
+        internal static PinFate Follow(PinSite site, MethodFlow method, PinApis apis, PinFlowOptions options)
+        {
+            var function = method.FunctionOf(site.Operation);
+            var tracker = new ValueTracker(site, function, apis, options);
+            tracker.Run();
+
+            var paths = ReleasePaths.Analyze(site, function, apis, tracker.HandleHolders, tracker.Tokens, method.CancellationToken);
+            var release = paths.Leak == PinLeakKind.None
+                ? PinRelease.AllPaths
+                : paths.SawRelease || tracker.ReleaseCount > 0 ? PinRelease.SomePaths : PinRelease.NoPath;
+
+            return new PinFate(
+                site,
+                tracker.Sinks.ToImmutable(),
+                release,
+                paths.Leak,
+                paths.LeakingOperation,
+                paths.LeakingMember,
+                EnclosingLoop(site.Operation, function),
+                ImmutableArray.CreateRange(tracker.HandleHolders));
+        }
+
+        /// <summary>The innermost loop whose body (not its collection or condition) executes <paramref name="operation"/>.</summary>
+        private static ILoopOperation? EnclosingLoop(IOperation operation, FunctionFlow function)
+        {
+            var child = operation;
+            for (var current = operation.Parent; current is not null && !ReferenceEquals(current, function.Function); current = current.Parent)
+            {
+                if (current is ILoopOperation loop && ReferenceEquals(loop.Body, child))
+                {
+                    return loop;
+                }
+
+                child = current;
+            }
+
+            return null;
+        }
+
+        private enum Role
+        {
+            /// <summary>The handle itself, or a token that gives it back (<c>GCHandle.ToIntPtr</c>).</summary>
+            Handle,
+
+            /// <summary>An address into the pinned memory, or anything derived from one.</summary>
+            Address,
+        }
+
+        private sealed class ValueTracker
+        {
+            private readonly PinSite _site;
+            private readonly FunctionFlow _function;
+            private readonly PinApis _apis;
+            private readonly PinFlowOptions _options;
+            private readonly HashSet<ISymbol> _addressHolders = new(SymbolEqualityComparer.Default);
+            private readonly HashSet<IOperation> _sinkOperations = new();
+
+            internal ValueTracker(PinSite site, FunctionFlow function, PinApis apis, PinFlowOptions options)
+            {
+                _site = site;
+                _function = function;
+                _apis = apis;
+                _options = options;
+            }
+
+            internal ImmutableArray<PinSink>.Builder Sinks { get; } = ImmutableArray.CreateBuilder<PinSink>();
+
+            internal HashSet<ISymbol> HandleHolders { get; } = new(SymbolEqualityComparer.Default);
+
+            /// <summary>Locals holding a token that gives the handle back (<c>ToIntPtr</c>).</summary>
+            internal HashSet<ISymbol> Tokens { get; } = new(SymbolEqualityComparer.Default);
+
+            internal int ReleaseCount { get; private set; }
+
+            internal void Run() => Visit(_site.Operation, Role.Handle, token: false);
+
+            private void Visit(IOperation value, Role role, bool token)
+            {
+                var parent = value.Parent;
+                switch (parent)
+                {
+                    case null:
+                        return;
+
+                    case IConversionOperation or IParenthesizedOperation or ICoalesceOperation or ITupleOperation:
+                        Visit(parent, role, token);
+                        return;
+
+                    case IConditionalOperation conditional when !ReferenceEquals(conditional.Condition, value):
+                        Visit(conditional, role, token);
+                        return;
+
+                    case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                        Hold(declarator.Symbol, role, token);
+                        return;
+
+                    case IFieldInitializerOperation fieldInitializer:
+                        foreach (var field in fieldInitializer.InitializedFields)
+                        {
+                            AddSink(PinSinkKind.Field, fieldInitializer, DescribeField(field), role);
+                        }
+
+                        return;
+
+                    case IPropertyInitializerOperation propertyInitializer:
+                        foreach (var property in propertyInitializer.InitializedProperties)
+                        {
+                            AddSink(PinSinkKind.Property, propertyInitializer, $"stored in property '{property.Name}'", role);
+                        }
+
+                        return;
+
+                    case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Value, value):
+                        AssignTo(assignment.Target, assignment, role, token);
+                        return;
+
+                    case IReturnOperation returned when ReferenceEquals(returned.ReturnedValue, value):
+                        if (returned.Kind == OperationKind.YieldReturn)
+                        {
+                            AddSink(PinSinkKind.Yield, returned, "yielded", role);
+                        }
+                        else
+                        {
+                            AddSink(PinSinkKind.Return, returned, "returned", role);
+                        }
+
+                        return;
+
+                    case IArgumentOperation argument:
+                        PassedAsArgument(argument, role, token);
+                        return;
+
+                    case IInvocationOperation invocation when ReferenceEquals(invocation.Instance, value):
+                        CalledOn(invocation, role);
+                        return;
+
+                    case IPropertyReferenceOperation property when ReferenceEquals(property.Instance, value):
+                        if (role == Role.Address && IsAddressLike(property.Type))
+                        {
+                            Visit(property, Role.Address, token: false);
+                        }
+
+                        return;
+
+                    case IBinaryOperation binary when IsAddressLike(binary.Type) || binary.Type?.SpecialType is SpecialType.System_Int64 or SpecialType.System_UInt64:
+                        if (role == Role.Address || token)
+                        {
+                            Visit(binary, Role.Address, token: false);
+                        }
+
+                        return;
+
+                    case IArrayInitializerOperation arrayInitializer:
+                        AddSink(PinSinkKind.ArrayElement, arrayInitializer, "stored in an array", role);
+                        return;
+
+                    default:
+                        if (parent.Kind == OperationKind.None && parent.Type is IPointerTypeSymbol && role == Role.Address)
+                        {
+                            // Element address or indirection over a pointer (no public IOperation): still derived.
+                            Visit(parent, Role.Address, token: false);
+                        }
+
+                        return;
+                }
+            }
+
+            private void AssignTo(IOperation target, IOperation assignment, Role role, bool token)
+            {
+                switch (target)
+                {
+                    case ILocalReferenceOperation local:
+                        Hold(local.Local, role, token);
+                        return;
+
+                    case IParameterReferenceOperation parameter:
+                        if (parameter.Parameter.RefKind is RefKind.Out or RefKind.Ref)
+                        {
+                            var how = parameter.Parameter.RefKind == RefKind.Out ? "out" : "ref";
+                            AddSink(PinSinkKind.OutOrRefParameter, assignment, $"written to {how} parameter '{parameter.Parameter.Name}'", role);
+                        }
+                        else
+                        {
+                            Hold(parameter.Parameter, role, token);
+                        }
+
+                        return;
+
+                    case IFieldReferenceOperation field:
+                        AddSink(PinSinkKind.Field, assignment, DescribeField(field.Field), role);
+                        if (role == Role.Handle && field.Instance is null or IInstanceReferenceOperation)
+                        {
+                            // A field of this instance may still be freed in this method: follow it for releases.
+                            Hold(field.Field, role, token);
+                        }
+
+                        return;
+
+                    case IPropertyReferenceOperation property:
+                        if (property.Property.IsIndexer)
+                        {
+                            AddSink(PinSinkKind.Collection, assignment, $"stored in {DescribeCollection(property.Instance)}", role);
+                        }
+                        else
+                        {
+                            AddSink(PinSinkKind.Property, assignment, $"stored in property '{property.Property.Name}'", role);
+                        }
+
+                        return;
+
+                    case IArrayElementReferenceOperation:
+                        AddSink(PinSinkKind.ArrayElement, assignment, "stored in an array element", role);
+                        return;
+
+                    default:
+                        if (target.Kind == OperationKind.None && target.Type is not null && !target.Type.IsRefLikeType)
+                        {
+                            AddSink(PinSinkKind.PointerTarget, assignment, "written through a pointer", role);
+                        }
+
+                        return;
+                }
+            }
+
+            private void Hold(ISymbol holder, Role role, bool token)
+            {
+                var set = role == Role.Handle ? (token ? Tokens : HandleHolders) : _addressHolders;
+                if (!set.Add(holder))
+                {
+                    return;
+                }
+
+                foreach (var reference in _function.ReferencesTo(holder))
+                {
+                    if (holder is ILocalSymbol or IParameterSymbol && _function.NestedFunctionOf(reference) is { } nested)
+                    {
+                        if (!IsDeclaredIn(holder, nested))
+                        {
+                            var by = nested is ILocalFunctionOperation localFunction
+                                ? $"captured by local function '{localFunction.Symbol.Name}'"
+                                : "captured by a lambda";
+                            AddSink(PinSinkKind.Capture, reference, by, role);
+                        }
+
+                        continue;
+                    }
+
+                    if (IsWrite(reference))
+                    {
+                        continue;
+                    }
+
+                    Visit(reference, role, token);
+                }
+            }
+
+            private void PassedAsArgument(IArgumentOperation argument, Role role, bool token)
+            {
+                var parameter = argument.Parameter;
+                IMethodSymbol? method;
+                IOperation call;
+                IOperation? instance = null;
+                switch (argument.Parent)
+                {
+                    case IInvocationOperation invocation:
+                        method = invocation.TargetMethod;
+                        instance = invocation.Instance;
+                        call = invocation;
+                        break;
+                    case IObjectCreationOperation creation:
+                        method = creation.Constructor;
+                        call = creation;
+                        break;
+                    default:
+                        return;
+                }
+
+                if (method is null)
+                {
+                    return;
+                }
+
+                if (parameter is not null && parameter.RefKind is RefKind.Out)
+                {
+                    // The callee writes the holder; the old value is not passed.
+                    return;
+                }
+
+                if (role == Role.Handle)
+                {
+                    if (PinApis.Is(method, _apis.GCHandleToIntPtr) || (method.Name == "ToIntPtr" && _apis.IsPinnedGCHandle(method.ContainingType)))
+                    {
+                        Visit(call, Role.Handle, token: true);
+                        return;
+                    }
+
+                    if (token && (PinApis.Is(method, _apis.GCHandleFromIntPtr) || (method.Name == "FromIntPtr" && _apis.IsPinnedGCHandle(method.ContainingType))))
+                    {
+                        Visit(call, Role.Handle, token: false);
+                        return;
+                    }
+
+                    if (!token && method.IsStatic && SymbolEqualityComparer.Default.Equals(method.ContainingType, _apis.GCHandleExtensions))
+                    {
+                        // GetAddressOfArrayData / GetAddressOfStringData.
+                        Visit(call, Role.Address, token: false);
+                        return;
+                    }
+                }
+
+                if ((role == Role.Address || token) && IsDerivingCall(method))
+                {
+                    Visit(call, Role.Address, token: false);
+                    return;
+                }
+
+                if (_options.IsRetaining(method, parameter))
+                {
+                    AddSink(PinSinkKind.RetainingCall, argument, $"passed to '{method.Name}', which keeps it", role);
+                    return;
+                }
+
+                if (instance is not null && IsCollectionAdd(method, instance))
+                {
+                    AddSink(PinSinkKind.Collection, argument, $"added to {DescribeCollection(instance)}", role);
+                }
+            }
+
+            private void CalledOn(IInvocationOperation invocation, Role role)
+            {
+                var method = invocation.TargetMethod;
+                if (role == Role.Handle)
+                {
+                    if (IsRelease(method))
+                    {
+                        ReleaseCount++;
+                    }
+                    else if (PinApis.Is(method, _apis.GCHandleAddrOfPinnedObject) || method.Name is "GetAddressOfObjectData")
+                    {
+                        Visit(invocation, Role.Address, token: false);
+                    }
+
+                    return;
+                }
+
+                if (IsAddressLike(invocation.Type))
+                {
+                    Visit(invocation, Role.Address, token: false);
+                }
+            }
+
+            private bool IsRelease(IMethodSymbol method)
+                => _site.Kind switch
+                {
+                    PinKind.GCHandle => PinApis.Is(method, _apis.GCHandleFree),
+                    PinKind.TypedHandle => method.Name == "Dispose" && method.Parameters.IsEmpty,
+                    _ => false,
+                };
+
+            /// <summary>Calls whose result is the same address: pointer and <c>IntPtr</c> arithmetic, casts, spans over it.</summary>
+            private bool IsDerivingCall(IMethodSymbol method)
+            {
+                var type = method.ContainingType;
+                if (method.MethodKind == MethodKind.Constructor)
+                {
+                    return IsAddressLike(type);
+                }
+
+                if (!IsAddressLike(method.ReturnType) && method.ReturnType.SpecialType is not (SpecialType.System_Int64 or SpecialType.System_UInt64))
+                {
+                    return false;
+                }
+
+                return SymbolEqualityComparer.Default.Equals(type, _apis.IntPtr)
+                    || SymbolEqualityComparer.Default.Equals(type, _apis.UIntPtr)
+                    || (type?.Name == "Unsafe" && type.ContainingNamespace?.ToDisplayString() == "System.Runtime.CompilerServices");
+            }
+
+            private bool IsAddressLike(ITypeSymbol? type)
+            {
+                if (type is null)
+                {
+                    return false;
+                }
+
+                if (type is IPointerTypeSymbol or IFunctionPointerTypeSymbol)
+                {
+                    return true;
+                }
+
+                if (type.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr)
+                {
+                    return true;
+                }
+
+                return type is INamedTypeSymbol named
+                    && (SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _apis.Span)
+                        || SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _apis.ReadOnlySpan));
+            }
+
+            private bool IsCollectionAdd(IMethodSymbol method, IOperation instance)
+            {
+                if (method.IsStatic || method.Name is not ("Add" or "Insert" or "Push" or "Enqueue" or "TryAdd" or "AddFirst" or "AddLast" or "GetOrAdd" or "AddOrUpdate" or "TryAdd" or "Set" or "SetValue" or "Append" or "Prepend"))
+                {
+                    return false;
+                }
+
+                var type = instance.Type;
+                if (type is null)
+                {
+                    return false;
+                }
+
+                foreach (var candidate in type.AllInterfaces)
+                {
+                    var definition = candidate.OriginalDefinition;
+                    if (SymbolEqualityComparer.Default.Equals(definition, _apis.ICollection)
+                        || SymbolEqualityComparer.Default.Equals(definition, _apis.IList)
+                        || SymbolEqualityComparer.Default.Equals(definition, _apis.IDictionary)
+                        || SymbolEqualityComparer.Default.Equals(definition, _apis.IProducerConsumerCollection))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+
+            private void AddSink(PinSinkKind kind, IOperation operation, string description, Role role)
+            {
+                if (_sinkOperations.Add(operation))
+                {
+                    Sinks.Add(new PinSink(kind, operation, description, role == Role.Address));
+                }
+            }
+
+            private static bool IsDeclaredIn(ISymbol holder, IOperation nestedFunction)
+            {
+                var owner = nestedFunction switch
+                {
+                    IAnonymousFunctionOperation lambda => lambda.Symbol,
+                    ILocalFunctionOperation localFunction => localFunction.Symbol,
+                    _ => null,
+                };
+
+                // A local of a function nested inside the capturing one is declared in it as well.
+                for (var symbol = holder.ContainingSymbol; symbol is not null; symbol = symbol.ContainingSymbol)
+                {
+                    if (SymbolEqualityComparer.Default.Equals(symbol, owner))
+                    {
+                        return true;
+                    }
+
+                    if (symbol is not IMethodSymbol { MethodKind: MethodKind.AnonymousFunction or MethodKind.LocalFunction })
+                    {
+                        return false;
+                    }
+                }
+
+                return false;
+            }
+
+            private static bool IsWrite(IOperation reference)
+            {
+                var parent = reference.Parent;
+                return parent switch
+                {
+                    ISimpleAssignmentOperation assignment => ReferenceEquals(assignment.Target, reference),
+                    IDeconstructionAssignmentOperation deconstruction => !ReferenceEquals(deconstruction.Value, reference),
+                    IArgumentOperation { Parameter.RefKind: RefKind.Out } => true,
+                    ITupleOperation { Parent: IDeconstructionAssignmentOperation } => true,
+                    _ => false,
+                };
+            }
+
+            private static string DescribeField(IFieldSymbol field)
+                => field.IsStatic ? $"stored in static field '{field.Name}'" : $"stored in field '{field.Name}'";
+
+            private static string DescribeCollection(IOperation? instance)
+            {
+                var name = instance.WalkDownConversions() switch
+                {
+                    IFieldReferenceOperation field => field.Field.Name,
+                    ILocalReferenceOperation local => local.Local.Name,
+                    IParameterReferenceOperation parameter => parameter.Parameter.Name,
+                    IPropertyReferenceOperation property => property.Property.Name,
+                    _ => null,
+                };
+
+                return name is null ? "a collection" : $"collection '{name}'";
+            }
+        }
+    }
+}

@@ -1,0 +1,594 @@
+using System.Collections.Generic;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.FlowAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PinAnalyzers.Flow
+{
+    /// <summary>
+    /// The path-sensitive half of the engine: on the function's control-flow graph, looks for a path from
+    /// the pin to the function's exit on which the pin is not released — normal paths (early returns,
+    /// branches), the next loop iteration pinning again, and exceptional paths (a call that may throw, or
+    /// a throw, with no enclosing try/finally that releases on all of its own paths).
+    /// </summary>
+    /// <remarks>
+    /// Which calls may throw is fixed by DESIGN.md: every call and property access except the pin's own
+    /// members, P/Invoke methods, and members that do not throw (lengths, pointer and IntPtr arithmetic).
+    /// A branch on <c>h.IsAllocated</c> is a guard: on its false side there is no pin to release.
+    /// </remarks>
+    internal sealed class ReleasePaths
+    {
+        private readonly PinSite _site;
+        private readonly PinApis _apis;
+        private readonly ControlFlowGraph _graph;
+        private readonly HashSet<ISymbol> _holders;
+        private readonly HashSet<ISymbol> _tokens;
+        private readonly CancellationToken _cancellationToken;
+        private readonly Dictionary<CaptureId, IOperation> _captures = new();
+        private readonly Dictionary<IOperation, Effect> _effects = new();
+        private readonly Dictionary<ControlFlowRegion, bool> _finallyReleases = new();
+
+        private ReleasePaths(PinSite site, PinApis apis, ControlFlowGraph graph, HashSet<ISymbol> holders, HashSet<ISymbol> tokens, CancellationToken cancellationToken)
+        {
+            _site = site;
+            _apis = apis;
+            _graph = graph;
+            _holders = holders;
+            _tokens = tokens;
+            _cancellationToken = cancellationToken;
+        }
+
+        internal PinLeakKind Leak { get; private set; }
+
+        internal IOperation? LeakingOperation { get; private set; }
+
+        internal string? LeakingMember { get; private set; }
+
+        /// <summary>True when a release of the pin was met on some path.</summary>
+        internal bool SawRelease { get; private set; }
+
+        internal static ReleasePaths Analyze(PinSite site, FunctionFlow function, PinApis apis, HashSet<ISymbol> holders, HashSet<ISymbol> tokens, CancellationToken cancellationToken)
+        {
+            var graph = function.Graph;
+            if (graph is null)
+            {
+                // No graph (broken code Roslyn cannot lower): claim nothing.
+                return new ReleasePaths(site, apis, null!, holders, tokens, cancellationToken);
+            }
+
+            var paths = new ReleasePaths(site, apis, graph, holders, tokens, cancellationToken);
+            paths.Run();
+            return paths;
+        }
+
+        private void Run()
+        {
+            foreach (var block in _graph.Blocks)
+            {
+                foreach (var operation in block.Operations)
+                {
+                    RecordCaptures(operation);
+                }
+
+                if (block.BranchValue is { } branchValue)
+                {
+                    RecordCaptures(branchValue);
+                }
+            }
+
+            foreach (var block in _graph.Blocks)
+            {
+                for (var i = 0; i < block.Operations.Length; i++)
+                {
+                    if (EffectOf(block.Operations[i]).PinsHere)
+                    {
+                        var search = new Search(this, bounds: null, followExceptions: true);
+                        search.Explore(block, i + 1, fromPin: true);
+                        return;
+                    }
+                }
+
+                if (block.BranchValue is { } value && EffectOf(value).PinsHere)
+                {
+                    var search = new Search(this, bounds: null, followExceptions: true);
+                    search.FollowSuccessors(block, fromPin: true);
+                    return;
+                }
+            }
+        }
+
+        private void RecordCaptures(IOperation operation)
+        {
+            if (operation is IFlowCaptureOperation capture)
+            {
+                _captures[capture.Id] = capture.Value;
+            }
+
+            foreach (var descendant in operation.Descendants())
+            {
+                if (descendant is IFlowCaptureOperation nested)
+                {
+                    _captures[nested.Id] = nested.Value;
+                }
+            }
+        }
+
+        private void RecordNormalLeak(PinLeakKind kind)
+        {
+            // Normal-path leaks win over exceptional ones: they happen without anything going wrong; and
+            // pinning again in a loop says more than reaching the end.
+            if (Leak is PinLeakKind.None or PinLeakKind.ThrowingCall or PinLeakKind.ExplicitThrow
+                || (Leak == PinLeakKind.NormalPath && kind == PinLeakKind.PinnedAgain))
+            {
+                Leak = kind;
+                LeakingOperation = null;
+                LeakingMember = null;
+            }
+        }
+
+        private void RecordExceptionLeak(PinLeakKind kind, IOperation operation, string? member)
+        {
+            if (Leak == PinLeakKind.None)
+            {
+                Leak = kind;
+                LeakingOperation = operation;
+                LeakingMember = member;
+            }
+        }
+
+        /// <summary>What one operation of a block does to the pin, computed once.</summary>
+        private readonly struct Effect
+        {
+            internal Effect(bool pinsHere, bool releases, IOperation? throwing, string? throwingMember)
+            {
+                PinsHere = pinsHere;
+                Releases = releases;
+                Throwing = throwing;
+                ThrowingMember = throwingMember;
+            }
+
+            internal bool PinsHere { get; }
+
+            internal bool Releases { get; }
+
+            internal IOperation? Throwing { get; }
+
+            internal string? ThrowingMember { get; }
+        }
+
+        private Effect EffectOf(IOperation operation)
+        {
+            if (_effects.TryGetValue(operation, out var known))
+            {
+                return known;
+            }
+
+            var pins = false;
+            var releases = false;
+            IOperation? throwing = null;
+            string? member = null;
+            foreach (var current in SelfAndDescendants(operation))
+            {
+                if (IsPinSite(current))
+                {
+                    pins = true;
+                }
+                else if (current is IInvocationOperation invocation && IsRelease(invocation))
+                {
+                    releases = true;
+                }
+                else if (throwing is null && MayThrow(current) is { } name)
+                {
+                    throwing = current;
+                    member = name;
+                }
+            }
+
+            var effect = new Effect(pins, releases, throwing, member);
+            _effects[operation] = effect;
+            return effect;
+        }
+
+        private static IEnumerable<IOperation> SelfAndDescendants(IOperation operation)
+        {
+            yield return operation;
+            foreach (var descendant in operation.Descendants())
+            {
+                yield return descendant;
+            }
+        }
+
+        private bool IsPinSite(IOperation operation)
+            => operation.Kind == _site.Operation.Kind && ReferenceEquals(operation.Syntax, _site.Syntax);
+
+        private bool IsRelease(IInvocationOperation invocation)
+        {
+            var method = invocation.TargetMethod;
+            var isRelease = _site.Kind switch
+            {
+                PinKind.GCHandle => PinApis.Is(method, _apis.GCHandleFree),
+                PinKind.TypedHandle => method.Name == "Dispose" && method.Parameters.IsEmpty,
+                _ => false,
+            };
+
+            return isRelease && RefersToPin(invocation.Instance, token: false);
+        }
+
+        /// <summary>True when <paramref name="operation"/> is the pin: a holder, the site itself, or <c>FromIntPtr</c> of a token.</summary>
+        private bool RefersToPin(IOperation? operation, bool token)
+        {
+            for (var depth = 0; depth < 8; depth++)
+            {
+                operation = operation.WalkDownConversions();
+                switch (operation)
+                {
+                    case null:
+                        return false;
+                    case IFlowCaptureReferenceOperation reference:
+                        if (!_captures.TryGetValue(reference.Id, out operation))
+                        {
+                            return false;
+                        }
+
+                        continue;
+                    case ILocalReferenceOperation local:
+                        return (token ? _tokens : _holders).Contains(local.Local);
+                    case IParameterReferenceOperation parameter:
+                        return (token ? _tokens : _holders).Contains(parameter.Parameter);
+                    case IFieldReferenceOperation field:
+                        return field.Instance is null or IInstanceReferenceOperation && (token ? _tokens : _holders).Contains(field.Field);
+                    case IInvocationOperation { TargetMethod.Name: "FromIntPtr", Arguments.Length: 1 } fromIntPtr when !token:
+                        return RefersToPin(fromIntPtr.Arguments[0].Value, token: true);
+                    default:
+                        return IsPinSite(operation);
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The member name when <paramref name="operation"/> may throw by DESIGN.md's rule; otherwise null.</summary>
+        private string? MayThrow(IOperation operation)
+        {
+            switch (operation)
+            {
+                case IInvocationOperation invocation:
+                    {
+                        var method = invocation.TargetMethod;
+                        if (method.IsExtern || IsNonThrowingType(method.ContainingType) || HasLibraryImport(method))
+                        {
+                            return null;
+                        }
+
+                        return method.MethodKind == MethodKind.DelegateInvoke ? DescribeDelegate(invocation) : method.Name;
+                    }
+
+                case IObjectCreationOperation creation:
+                    return creation.Constructor is null || IsNonThrowingType(creation.Type) || creation.Constructor.IsImplicitlyDeclared
+                        ? null
+                        : creation.Type?.Name;
+
+                case IPropertyReferenceOperation property:
+                    {
+                        var containing = property.Property.ContainingType;
+                        if (IsNonThrowingType(containing) || (property.Property.Name is "Length" or "LongLength" && IsLengthOwner(containing)))
+                        {
+                            return null;
+                        }
+
+                        return property.Property.Name;
+                    }
+
+                case IDynamicInvocationOperation or IDynamicMemberReferenceOperation or IDynamicObjectCreationOperation:
+                    return "dynamic call";
+
+                default:
+                    return null;
+            }
+        }
+
+        private static string DescribeDelegate(IInvocationOperation invocation)
+            => invocation.Instance.WalkDownConversions() switch
+            {
+                ILocalReferenceOperation local => local.Local.Name,
+                IParameterReferenceOperation parameter => parameter.Parameter.Name,
+                IFieldReferenceOperation field => field.Field.Name,
+                IPropertyReferenceOperation property => property.Property.Name,
+                _ => "Invoke",
+            };
+
+        private static bool HasLibraryImport(IMethodSymbol method)
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (attribute.AttributeClass?.Name is "LibraryImportAttribute" or "DllImportAttribute")
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Types whose members the design counts as not throwing: the pin's own, and address arithmetic.</summary>
+        private bool IsNonThrowingType(ITypeSymbol? type)
+        {
+            if (type is null)
+            {
+                return false;
+            }
+
+            if (type.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr || _apis.IsHandleType(type))
+            {
+                return true;
+            }
+
+            var definition = type.OriginalDefinition;
+            return SymbolEqualityComparer.Default.Equals(definition, _apis.GCHandleExtensions)
+                || (definition.Name == "Unsafe" && definition.ContainingNamespace?.ToDisplayString() == "System.Runtime.CompilerServices")
+                || (definition.Name == "MemoryHandle" && definition.ContainingNamespace?.ToDisplayString() == "System.Buffers");
+        }
+
+        private bool IsLengthOwner(ITypeSymbol? type)
+        {
+            if (type is null)
+            {
+                return false;
+            }
+
+            var definition = type.OriginalDefinition;
+            return type.SpecialType is SpecialType.System_Array or SpecialType.System_String
+                || SymbolEqualityComparer.Default.Equals(definition, _apis.Span)
+                || SymbolEqualityComparer.Default.Equals(definition, _apis.ReadOnlySpan)
+                || SymbolEqualityComparer.Default.Equals(definition, _apis.Memory)
+                || SymbolEqualityComparer.Default.Equals(definition, _apis.ReadOnlyMemory);
+        }
+
+        /// <summary>
+        /// For a branch on the pin's <c>IsAllocated</c>: the branch value that means "allocated". Null when the
+        /// branch is not such a guard.
+        /// </summary>
+        private bool? AllocatedWhen(IOperation? branchValue)
+        {
+            var polarity = true;
+            var current = branchValue.WalkDownConversions();
+            while (current is IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not)
+            {
+                polarity = !polarity;
+                current = not.Operand.WalkDownConversions();
+            }
+
+            if (current is IPropertyReferenceOperation { Property.Name: "IsAllocated" } property && RefersToPin(property.Instance, token: false))
+            {
+                return polarity;
+            }
+
+            return null;
+        }
+
+        /// <summary>True when every path through the finally region releases the pin.</summary>
+        private bool FinallyReleases(ControlFlowRegion region)
+        {
+            if (_finallyReleases.TryGetValue(region, out var known))
+            {
+                return known;
+            }
+
+            _finallyReleases[region] = false; // a re-entrant question (finally inside itself) answers no
+            var search = new Search(this, region, followExceptions: false);
+            search.Explore(_graph.Blocks[region.FirstBlockOrdinal], 0, fromPin: false);
+            var releases = !search.FoundUnreleasedEnd;
+            _finallyReleases[region] = releases;
+            return releases;
+        }
+
+        /// <summary>One depth-first walk over the graph from a start point, stopping at releases.</summary>
+        private sealed class Search
+        {
+            private readonly ReleasePaths _owner;
+            private readonly ControlFlowRegion? _bounds;
+            private readonly bool _followExceptions;
+            private readonly HashSet<int> _visited = new();
+
+            internal Search(ReleasePaths owner, ControlFlowRegion? bounds, bool followExceptions)
+            {
+                _owner = owner;
+                _bounds = bounds;
+                _followExceptions = followExceptions;
+            }
+
+            /// <summary>Within a finally region: a path reached the region's end without a release.</summary>
+            internal bool FoundUnreleasedEnd { get; private set; }
+
+            internal void Explore(BasicBlock block, int start, bool fromPin)
+            {
+                if (start == 0 && !_visited.Add(block.Ordinal))
+                {
+                    return;
+                }
+
+                _owner._cancellationToken.ThrowIfCancellationRequested();
+                if (_bounds is not null && (block.Ordinal < _bounds.FirstBlockOrdinal || block.Ordinal > _bounds.LastBlockOrdinal))
+                {
+                    return;
+                }
+
+                if (block.Kind == BasicBlockKind.Exit)
+                {
+                    if (_bounds is null)
+                    {
+                        _owner.RecordNormalLeak(PinLeakKind.NormalPath);
+                    }
+
+                    return;
+                }
+
+                for (var i = start; i < block.Operations.Length; i++)
+                {
+                    var effect = _owner.EffectOf(block.Operations[i]);
+                    if (effect.PinsHere && _bounds is null)
+                    {
+                        // Back at the pin with the previous one still held: the next iteration pins again.
+                        _owner.RecordNormalLeak(PinLeakKind.PinnedAgain);
+                        return;
+                    }
+
+                    if (effect.Releases)
+                    {
+                        _owner.SawRelease = true;
+                        return;
+                    }
+
+                    if (_followExceptions && effect.Throwing is not null)
+                    {
+                        PropagateException(block.EnclosingRegion, PinLeakKind.ThrowingCall, effect.Throwing, effect.ThrowingMember);
+                    }
+                }
+
+                FollowSuccessors(block, fromPin);
+            }
+
+            internal void FollowSuccessors(BasicBlock block, bool fromPin)
+            {
+                var branchValue = block.BranchValue;
+                if (branchValue is not null)
+                {
+                    var effect = _owner.EffectOf(branchValue);
+                    if (effect.Releases)
+                    {
+                        _owner.SawRelease = true;
+                        return;
+                    }
+
+                    var fallThroughKind = block.FallThroughSuccessor?.Semantics;
+                    if (fallThroughKind is ControlFlowBranchSemantics.Throw or ControlFlowBranchSemantics.Rethrow)
+                    {
+                        if (_followExceptions)
+                        {
+                            PropagateException(block.EnclosingRegion, PinLeakKind.ExplicitThrow, branchValue, null);
+                        }
+
+                        return;
+                    }
+
+                    if (_followExceptions && effect.Throwing is not null)
+                    {
+                        PropagateException(block.EnclosingRegion, PinLeakKind.ThrowingCall, effect.Throwing, effect.ThrowingMember);
+                    }
+                }
+
+                var allocatedWhen = block.ConditionKind == ControlFlowConditionKind.None ? null : _owner.AllocatedWhen(branchValue);
+                if (block.ConditionalSuccessor is { } conditional)
+                {
+                    var takenWhen = block.ConditionKind == ControlFlowConditionKind.WhenTrue;
+                    if (allocatedWhen is null || allocatedWhen == takenWhen)
+                    {
+                        Follow(block, conditional);
+                    }
+                }
+
+                if (block.FallThroughSuccessor is { } fallThrough)
+                {
+                    var takenWhen = block.ConditionKind != ControlFlowConditionKind.WhenTrue;
+                    if (allocatedWhen is null || block.ConditionKind == ControlFlowConditionKind.None || allocatedWhen == takenWhen)
+                    {
+                        Follow(block, fallThrough);
+                    }
+                }
+            }
+
+            private void Follow(BasicBlock from, ControlFlowBranch branch)
+            {
+                foreach (var region in branch.FinallyRegions)
+                {
+                    if (_bounds is null && _owner.FinallyReleases(region))
+                    {
+                        _owner.SawRelease = true;
+                        return;
+                    }
+                }
+
+                switch (branch.Semantics)
+                {
+                    case ControlFlowBranchSemantics.Regular:
+                    case ControlFlowBranchSemantics.Return:
+                        if (branch.Destination is { } destination)
+                        {
+                            Explore(destination, 0, fromPin: false);
+                        }
+
+                        return;
+
+                    case ControlFlowBranchSemantics.StructuredExceptionHandling:
+                        // End of a finally or filter. The main search never walks into a finally (finally
+                        // regions are judged whole, on the branches that run them); in a finally check this
+                        // path got through the region unreleased.
+                        if (_bounds is not null)
+                        {
+                            FoundUnreleasedEnd = true;
+                        }
+
+                        return;
+
+                    case ControlFlowBranchSemantics.Throw:
+                    case ControlFlowBranchSemantics.Rethrow:
+                        if (_followExceptions)
+                        {
+                            PropagateException(from.EnclosingRegion, PinLeakKind.ExplicitThrow, from.BranchValue ?? _owner._site.Operation, null);
+                        }
+
+                        return;
+
+                    default:
+                        // ProgramTermination and Error: the process or the code ends here.
+                        return;
+                }
+            }
+
+            /// <summary>An exception raised inside <paramref name="region"/>: where does it go, and is the pin released on the way?</summary>
+            private void PropagateException(ControlFlowRegion? region, PinLeakKind kind, IOperation operation, string? member)
+            {
+                for (var current = region; current is not null; current = current.EnclosingRegion)
+                {
+                    if (current.Kind != ControlFlowRegionKind.Try || current.EnclosingRegion is not { } handlers)
+                    {
+                        continue;
+                    }
+
+                    if (handlers.Kind == ControlFlowRegionKind.TryAndFinally)
+                    {
+                        var finallyRegion = handlers.NestedRegions[handlers.NestedRegions.Length - 1];
+                        if (_owner.FinallyReleases(finallyRegion))
+                        {
+                            _owner.SawRelease = true;
+                            return;
+                        }
+                    }
+                    else if (handlers.Kind == ControlFlowRegionKind.TryAndCatch)
+                    {
+                        var catchesAll = false;
+                        for (var i = 1; i < handlers.NestedRegions.Length; i++)
+                        {
+                            var handler = handlers.NestedRegions[i];
+                            Explore(_owner._graph.Blocks[handler.FirstBlockOrdinal], 0, fromPin: false);
+                            if (handler.Kind == ControlFlowRegionKind.Catch
+                                && (handler.ExceptionType is null or { SpecialType: SpecialType.System_Object }
+                                    || handler.ExceptionType.ToDisplayString() == "System.Exception"))
+                            {
+                                catchesAll = true;
+                            }
+                        }
+
+                        if (catchesAll)
+                        {
+                            return;
+                        }
+                    }
+                }
+
+                _owner.RecordExceptionLeak(kind, operation, member);
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using PinAnalyzers.Flow;
+
+namespace PinAnalyzers
+{
+    /// <summary>
+    /// The shape every PinAnalyzers analyzer shares: concurrent, no generated code, the pin APIs resolved
+    /// once per compilation, and nothing registered when the compilation has none. Pin sites are collected
+    /// per operation block by a cheap symbol filter; only a block that holds a site gets a
+    /// <see cref="MethodFlow"/> (and so a control-flow graph), shared by all of its sites.
+    /// </summary>
+    public abstract class PinAnalyzerBase : DiagnosticAnalyzer
+    {
+        public sealed override void Initialize(AnalysisContext context)
+        {
+            context.EnableConcurrentExecution();
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+            context.RegisterCompilationStartAction(start =>
+            {
+                var apis = PinApis.Create(start.Compilation);
+                if (apis is not null)
+                {
+                    OnCompilationStart(start, apis);
+                }
+            });
+        }
+
+        private protected abstract void OnCompilationStart(CompilationStartAnalysisContext context, PinApis apis);
+
+        /// <summary>
+        /// Registers the per-block collection of pin sites: <paramref name="findSite"/> runs on every operation of
+        /// <paramref name="kinds"/> and must be cheap; <paramref name="analyze"/> runs once per block that has sites.
+        /// </summary>
+        private protected static void RegisterPinSites(
+            CompilationStartAnalysisContext context,
+            System.Func<IOperation, PinSite?> findSite,
+            System.Action<OperationBlockAnalysisContext, MethodFlow, IReadOnlyList<PinSite>> analyze,
+            params OperationKind[] kinds)
+        {
+            context.RegisterOperationBlockStartAction(blockStart =>
+            {
+                var sites = new List<PinSite>();
+                blockStart.RegisterOperationAction(
+                    operationContext =>
+                    {
+                        if (findSite(operationContext.Operation) is { } site)
+                        {
+                            lock (sites)
+                            {
+                                sites.Add(site);
+                            }
+                        }
+                    },
+                    kinds);
+
+                blockStart.RegisterOperationBlockEndAction(blockEnd =>
+                {
+                    PinSite[] found;
+                    lock (sites)
+                    {
+                        if (sites.Count == 0)
+                        {
+                            return;
+                        }
+
+                        found = sites.ToArray();
+                    }
+
+                    var method = new MethodFlow(blockEnd.OperationBlocks, root => blockEnd.GetControlFlowGraph(root), blockEnd.CancellationToken);
+                    analyze(blockEnd, method, found);
+                });
+            });
+        }
+    }
+}

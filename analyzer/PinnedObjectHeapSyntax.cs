@@ -1,0 +1,60 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace PinAnalyzers
+{
+    /// <summary>Pinned-Object-Heap allocations recognised by shape, for code outside the current semantic model.</summary>
+    internal static class PinnedObjectHeapSyntax
+    {
+        /// <summary><c>GC.AllocateArray&lt;T&gt;(n, pinned: true)</c> or <c>AllocateUninitializedArray</c>, possibly qualified.</summary>
+        internal static bool IsAllocation(ExpressionSyntax expression)
+        {
+            while (expression is ParenthesizedExpressionSyntax parenthesized)
+            {
+                expression = parenthesized.Expression;
+            }
+
+            if (expression is not InvocationExpressionSyntax invocation)
+            {
+                return false;
+            }
+
+            var name = invocation.Expression switch
+            {
+                MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
+                SimpleNameSyntax simple => simple.Identifier.ValueText,
+                _ => null,
+            };
+
+            if (name is not ("AllocateArray" or "AllocateUninitializedArray"))
+            {
+                return false;
+            }
+
+            var arguments = invocation.ArgumentList.Arguments;
+            for (var i = 0; i < arguments.Count; i++)
+            {
+                var argument = arguments[i];
+                var isPinnedArgument = argument.NameColon is { } nameColon
+                    ? nameColon.Name.Identifier.ValueText == "pinned"
+                    : i == 1;
+                if (isPinnedArgument)
+                {
+                    return argument.Expression.IsKind(SyntaxKind.TrueLiteralExpression);
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>True when <paramref name="target"/> is <c>name</c> or <c>this.name</c>.</summary>
+        internal static bool Names(ExpressionSyntax target, string name)
+            => target switch
+            {
+                IdentifierNameSyntax identifier => identifier.Identifier.ValueText == name,
+                MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } member => member.Name.Identifier.ValueText == name,
+                _ => false,
+            };
+    }
+}

@@ -1,0 +1,600 @@
+using Xunit;
+using Verify = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.PinnedHandleAnalyzer>;
+
+namespace PinAnalyzers.Tests;
+
+public sealed class PIN1002PinnedHandleNotFreedTests
+{
+    [Fact]
+    public Task NeverFreed()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern nint write(int fd, nint buffer, nint count);
+
+                public static void Send(int fd, byte[] buffer)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    write(fd, handle.AddrOfPinnedObject(), buffer.Length);
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never freed"));
+
+    [Fact]
+    public Task DiscardedHandle()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Leak(byte[] buffer)
+                {
+                    {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never freed"));
+
+    [Fact]
+    public Task ThrowingCallBetweenPinAndFree()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern nint write(int fd, nint buffer, nint count);
+
+                public static void Send(Stream source, int fd, byte[] buffer)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    var count = source.Read(buffer, 0, buffer.Length);
+                    write(fd, handle.AddrOfPinnedObject(), count);
+                    handle.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Read' throws"));
+
+    [Fact]
+    public Task PropertyAccessMayThrow()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static long Measure(Stream source, byte[] buffer)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    var length = source.Length;
+                    handle.Free();
+                    return length;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Length' throws"));
+
+    [Fact]
+    public Task EarlyReturnSkipsFree()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern int fill(nint buffer, int count);
+
+                public static int Fill(byte[] buffer)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    var n = fill(handle.AddrOfPinnedObject(), buffer.Length);
+                    if (n < 0)
+                    {
+                        return n;
+                    }
+
+                    handle.Free();
+                    return n;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is not freed on every path"));
+
+    [Fact]
+    public Task FreedInOneBranchOnly()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Maybe(byte[] buffer, bool done)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    if (done)
+                    {
+                        handle.Free();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is not freed on every path"));
+
+    [Fact]
+    public Task ExplicitThrowBetweenPinAndFree()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern int fill(nint buffer, int count);
+
+                public static void Fill(byte[] buffer)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    if (fill(handle.AddrOfPinnedObject(), buffer.Length) < 0)
+                    {
+                        throw new InvalidOperationException("fill failed");
+                    }
+
+                    handle.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is not freed when the method throws"));
+
+    [Fact]
+    public Task CatchThatDoesNotFree()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Copy(Stream source, byte[] buffer)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    try
+                    {
+                        source.Read(buffer, 0, buffer.Length);
+                        handle.Free();
+                    }
+                    catch (IOException)
+                    {
+                        Console.WriteLine("read failed");
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is not freed on every path"));
+
+    [Fact]
+    public Task LoopPinsAgainBeforeFree()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern int fill(nint buffer, int count);
+
+                public static void FillAll(byte[][] buffers)
+                {
+                    foreach (var buffer in buffers)
+                    {
+                        var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                        fill(handle.AddrOfPinnedObject(), buffer.Length);
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never freed: each iteration pins again"));
+
+    [Fact]
+    public Task TypedHandleNotDisposed()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe static class Native
+            {
+                [DllImport("libc")] private static extern int fill(byte* buffer, int count);
+
+                public static void Fill(byte[] buffer)
+                {
+                    var handle = {|#0:new PinnedGCHandle<byte[]>(buffer)|};
+                    fill(handle.GetAddressOfArrayData(), buffer.Length);
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never freed"));
+
+    [Fact]
+    public Task AwaitOutsideTryLeaks()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+            using System.Threading.Tasks;
+
+            static class Native
+            {
+                public static async Task Copy(Stream source, byte[] buffer)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    await source.ReadAsync(buffer, 0, buffer.Length);
+                    handle.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'ReadAsync' throws"));
+
+    [Fact]
+    public Task GuardedFreeOutsideFinallyStillLeaksOnException()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Copy(Stream source, byte[] buffer)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    source.Flush();
+                    if (handle.IsAllocated) handle.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Flush' throws"));
+
+    [Fact]
+    public Task FinallyThatFreesOnlySometimes()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Copy(Stream source, byte[] buffer, bool keep)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    try
+                    {
+                        source.Flush();
+                    }
+                    finally
+                    {
+                        if (!keep) handle.Free();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is not freed on every path"));
+
+    // ---- valid code: no PIN1002 ----
+
+    [Fact]
+    public Task FreedInFinally()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Copy(Stream source, byte[] buffer)
+                {
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    try
+                    {
+                        source.Read(buffer, 0, buffer.Length);
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task GuardedFreeInFinally()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Copy(Stream source, byte[] buffer)
+                {
+                    GCHandle handle = default;
+                    try
+                    {
+                        handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                        source.Read(buffer, 0, buffer.Length);
+                    }
+                    finally
+                    {
+                        if (handle.IsAllocated)
+                        {
+                            handle.Free();
+                        }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task AwaitInsideTryFinally()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+            using System.Threading.Tasks;
+
+            static class Native
+            {
+                public static async Task Copy(Stream source, byte[] buffer)
+                {
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    try
+                    {
+                        await source.ReadAsync(buffer, 0, buffer.Length);
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task EarlyReturnInsideTryFinally()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern int fill(nint buffer, int count);
+
+                public static int Fill(byte[] buffer)
+                {
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    try
+                    {
+                        var n = fill(handle.AddrOfPinnedObject(), buffer.Length);
+                        if (n < 0)
+                        {
+                            return n;
+                        }
+
+                        return fill(handle.AddrOfPinnedObject(), n);
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task OnlyPInvokeBetweenPinAndFree()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern nint write(int fd, nint buffer, nint count);
+
+                public static void Send(int fd, byte[] buffer)
+                {
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    var address = handle.AddrOfPinnedObject();
+                    write(fd, address + 4, buffer.Length - 4);
+                    handle.Free();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task FreedOnEveryBranch()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern int fill(nint buffer, int count);
+
+                public static int Fill(byte[] buffer)
+                {
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    var n = fill(handle.AddrOfPinnedObject(), buffer.Length);
+                    if (n < 0)
+                    {
+                        handle.Free();
+                        return -1;
+                    }
+
+                    handle.Free();
+                    return n;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task TypedHandleUsingDeclaration()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            unsafe static class Native
+            {
+                [DllImport("libc")] private static extern int fill(byte* buffer, int count);
+
+                public static void Fill(Stream log, byte[] buffer)
+                {
+                    using var handle = new PinnedGCHandle<byte[]>(buffer);
+                    log.Flush();
+                    fill(handle.GetAddressOfArrayData(), buffer.Length);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task TypedHandleUsingStatement()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            unsafe static class Native
+            {
+                public static void Fill(Stream log, byte[] buffer)
+                {
+                    using (var handle = new PinnedGCHandle<byte[]>(buffer))
+                    {
+                        log.Write(new System.ReadOnlySpan<byte>(handle.GetAddressOfArrayData(), buffer.Length));
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task TypedHandleDisposedInFinally()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            unsafe static class Native
+            {
+                public static void Fill(Stream log, byte[] buffer)
+                {
+                    var handle = new PinnedGCHandle<byte[]>(buffer);
+                    try
+                    {
+                        log.Flush();
+                    }
+                    finally
+                    {
+                        handle.Dispose();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task FreedThroughToIntPtrRoundTrip()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void RoundTrip(byte[] buffer)
+                {
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    IntPtr cookie = GCHandle.ToIntPtr(handle);
+                    GCHandle.FromIntPtr(cookie).Free();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task PinnedObjectHeapLocalIsNotLongLived()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static IntPtr Address(int size)
+                {
+                    var buffer = GC.AllocateArray<byte>(size, pinned: true);
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    return handle.AddrOfPinnedObject();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task FreeInLoopBodyEachIteration()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void FillAll(Stream log, byte[][] buffers)
+                {
+                    foreach (var buffer in buffers)
+                    {
+                        var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                        try
+                        {
+                            log.Flush();
+                        }
+                        finally
+                        {
+                            handle.Free();
+                        }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task CatchAllThatFreesAndRethrows()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Copy(Stream source, byte[] buffer)
+                {
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    try
+                    {
+                        source.Read(buffer, 0, buffer.Length);
+                    }
+                    catch
+                    {
+                        handle.Free();
+                        throw;
+                    }
+
+                    handle.Free();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task NestedTryFinallyOuterFrees()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Copy(Stream source, Stream target, byte[] buffer)
+                {
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    try
+                    {
+                        try
+                        {
+                            source.Read(buffer, 0, buffer.Length);
+                        }
+                        finally
+                        {
+                            target.Flush();
+                        }
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+                }
+            }
+            """);
+}
