@@ -32,6 +32,48 @@ namespace PinAnalyzers
             Categories.PinLifetime,
             "A pinned GCHandle that is not freed on every path, exceptional paths included, leaks the handle and pins its object for the rest of the process. Free it in a finally block, or dispose a PinnedGCHandle<T> with using.");
 
+        internal static readonly DiagnosticDescriptor PIN1003PinsAccumulateInLoop = Create(
+            "PIN1003",
+            "Pins accumulate in a loop",
+            "A pin is made on every iteration and kept past it ({0}): the number of pinned objects depends on the data",
+            Categories.PinLifetime,
+            "Pinning once per iteration and keeping each pin past the iteration makes the number of live pins grow with the input, scattering pinned objects across the heap. Pin one buffer for the whole loop, allocate the buffers on the Pinned Object Heap, or account them in a PinBudget.");
+
+        internal static readonly DiagnosticDescriptor PIN1004PinnedValueTypeIsBoxedCopy = Create(
+            "PIN1004",
+            "Pinning a value type pins a boxed copy",
+            "GCHandle.Alloc pins a boxed copy of this '{0}' value: writes through its address never reach the original",
+            Categories.PinLifetime,
+            "GCHandle.Alloc takes an object: a struct argument is boxed first, and the handle pins the box. Native code that writes through the address changes the box, never the variable. Pin the containing array or object, or use fixed on the variable.");
+
+        internal static readonly DiagnosticDescriptor PIN1005AddressOfUnpinnedHandle = Create(
+            "PIN1005",
+            "Address of a handle that is not pinned",
+            "'{0}' is allocated as a {1} handle, not Pinned: AddrOfPinnedObject throws InvalidOperationException",
+            Categories.PinLifetime,
+            "AddrOfPinnedObject only works on a handle allocated with GCHandleType.Pinned; on a Normal or Weak handle it throws at run time, because the object may move.");
+
+        internal static readonly DiagnosticDescriptor PIN2001PointerEscapesFixed = Create(
+            "PIN2001",
+            "Pointer escapes its fixed statement",
+            "The pointer from the fixed statement escapes it: {0}",
+            Categories.PointerSafety,
+            "A fixed statement pins only for its own extent. A pointer (or IntPtr, span or offset pointer derived from it) kept past the statement points into memory the GC may move or reclaim: a GC hole.");
+
+        internal static readonly DiagnosticDescriptor PIN2002PointerPassedToRetainingCall = Create(
+            "PIN2002",
+            "Pinned pointer passed to a call that keeps it",
+            "The pinned pointer is passed to '{0}', which keeps it after it returns, but the pin ends in this method",
+            Categories.PointerSafety,
+            "Asynchronous native APIs (overlapped I/O, aio, io_uring, RDMA registrations) and methods marked [RetainsPointer] use the buffer after the call returns. A pin that ends in this method (fixed, or a handle freed before returning) leaves them a dangling pointer.");
+
+        internal static readonly DiagnosticDescriptor PIN2003AddressOfMovableMemory = Create(
+            "PIN2003",
+            "Address of movable memory taken without a pin",
+            "Unsafe.AsPointer takes the address of {0} without pinning it: the GC may move it",
+            Categories.PointerSafety,
+            "Unsafe.AsPointer does not pin. On heap memory — array elements, fields of classes, array or string data — the GC may move the object while the pointer is in use. Use fixed, a pinned handle, or the Pinned Object Heap.");
+
         private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description)
             => new(
                 id,

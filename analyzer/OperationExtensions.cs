@@ -24,6 +24,16 @@ namespace PinAnalyzers
             }
         }
 
+        /// <summary>The operation and all of its descendants.</summary>
+        internal static System.Collections.Generic.IEnumerable<IOperation> SelfAndDescendants(this IOperation operation)
+        {
+            yield return operation;
+            foreach (var descendant in operation.Descendants())
+            {
+                yield return descendant;
+            }
+        }
+
         /// <summary>The outermost operation of the tree that holds <paramref name="operation"/>.</summary>
         internal static IOperation Root(this IOperation operation)
         {

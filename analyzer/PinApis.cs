@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -39,6 +40,12 @@ namespace PinAnalyzers
             GCHandleToIntPtr = Single(gcHandle, "ToIntPtr");
             GCHandleFromIntPtr = Single(gcHandle, "FromIntPtr");
             GCHandleAddrOfPinnedObject = Single(gcHandle, "AddrOfPinnedObject");
+            MemoryHandle = compilation.GetTypeByMetadataName("System.Buffers.MemoryHandle");
+            IPinnable = compilation.GetTypeByMetadataName("System.Buffers.IPinnable");
+            Unsafe = compilation.GetTypeByMetadataName("System.Runtime.CompilerServices.Unsafe");
+            UnsafeAsPointer = Unsafe is null ? null : Single(Unsafe, "AsPointer");
+            MemoryPin = ImmutableArray.CreateRange(new[] { Memory, ReadOnlyMemory, IPinnable }.Where(t => t is not null).SelectMany(t => Members<IMethodSymbol>(t!, "Pin")));
+            CreateFromPinnedArray = MemoryMarshal is null ? null : Single(MemoryMarshal, "CreateFromPinnedArray");
             GCAllocateArray = GC is null ? ImmutableArray<IMethodSymbol>.Empty : Members<IMethodSymbol>(GC, "AllocateArray").AddRange(Members<IMethodSymbol>(GC, "AllocateUninitializedArray"));
         }
 
@@ -79,6 +86,20 @@ namespace PinAnalyzers
 
         internal INamedTypeSymbol? IProducerConsumerCollection { get; }
 
+        /// <summary><c>System.Buffers.MemoryHandle</c>, the result of <c>Memory&lt;T&gt;.Pin()</c>.</summary>
+        internal INamedTypeSymbol? MemoryHandle { get; }
+
+        internal INamedTypeSymbol? IPinnable { get; }
+
+        internal INamedTypeSymbol? Unsafe { get; }
+
+        internal IMethodSymbol? UnsafeAsPointer { get; }
+
+        /// <summary><c>Memory&lt;T&gt;.Pin</c>, <c>ReadOnlyMemory&lt;T&gt;.Pin</c> and <c>IPinnable.Pin</c>.</summary>
+        internal ImmutableArray<IMethodSymbol> MemoryPin { get; }
+
+        internal IMethodSymbol? CreateFromPinnedArray { get; }
+
         internal ImmutableArray<IMethodSymbol> GCHandleAlloc { get; }
 
         internal IMethodSymbol? GCHandleFree { get; }
@@ -98,6 +119,43 @@ namespace PinAnalyzers
             var gcHandle = compilation.GetTypeByMetadataName("System.Runtime.InteropServices.GCHandle");
             return gcHandle is null ? null : new PinApis(compilation, gcHandle);
         }
+
+        internal bool IsMemoryHandle(ITypeSymbol? type) => SymbolEqualityComparer.Default.Equals(type, MemoryHandle);
+
+        /// <summary>A call to <c>Pin()</c> on <c>Memory&lt;T&gt;</c>, <c>ReadOnlyMemory&lt;T&gt;</c> or an <c>IPinnable</c> implementation.</summary>
+        internal bool IsMemoryPin(IMethodSymbol method)
+        {
+            if (method.Name != "Pin" || !IsMemoryHandle(method.ReturnType))
+            {
+                return false;
+            }
+
+            if (IsAny(method, MemoryPin))
+            {
+                return true;
+            }
+
+            // An implementation of IPinnable.Pin(int).
+            foreach (var pin in MemoryPin)
+            {
+                if (pin.ContainingType is { TypeKind: TypeKind.Interface } && method.ContainingType?.FindImplementationForInterfaceMember(pin) is IMethodSymbol implementation
+                    && SymbolEqualityComparer.Default.Equals(implementation, method))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The member that ends a pin of <paramref name="kind"/>: <c>Free</c> for GCHandle, <c>Dispose</c> for the others.</summary>
+        internal bool IsRelease(Flow.PinKind kind, IMethodSymbol method)
+            => kind switch
+            {
+                Flow.PinKind.GCHandle => Is(method, GCHandleFree),
+                Flow.PinKind.TypedHandle or Flow.PinKind.MemoryHandle => method.Name == "Dispose" && method.Parameters.IsEmpty,
+                _ => false,
+            };
 
         internal bool IsGCHandle(ITypeSymbol? type) => SymbolEqualityComparer.Default.Equals(type, GCHandle);
 
@@ -132,6 +190,12 @@ namespace PinAnalyzers
         internal bool IsPinnedObjectHeapAllocation(IOperation? operation)
         {
             operation = operation.WalkDownConversions();
+            if (operation is IInvocationOperation { Arguments.Length: > 0 } fromPinned && Is(fromPinned.TargetMethod, CreateFromPinnedArray))
+            {
+                // MemoryMarshal.CreateFromPinnedArray demands a pinned (POH) array.
+                return true;
+            }
+
             if (operation is not IInvocationOperation invocation || !IsAny(invocation.TargetMethod, GCAllocateArray))
             {
                 return false;

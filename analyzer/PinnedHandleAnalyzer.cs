@@ -8,19 +8,25 @@ using PinAnalyzers.Flow;
 namespace PinAnalyzers
 {
     /// <summary>
-    /// PIN1001 and PIN1002: pinned <c>GCHandle</c>s and <c>PinnedGCHandle&lt;T&gt;</c>s that outlive their
-    /// method or are not freed on every path. See docs/rules/PIN1001.md and PIN1002.md.
+    /// The handle family: PIN1001 (outlives the method), PIN1002 (not freed on every path), PIN1003 (pins
+    /// accumulate in a loop), PIN1004 (pinning a boxed copy), PIN1005 (address of an unpinned handle), and
+    /// PIN2002 for addresses of handle pins that end in the method. See docs/rules/PIN100x.md.
     /// </summary>
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
     public sealed class PinnedHandleAnalyzer : PinAnalyzerBase
     {
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
             Descriptors.PIN1001PinnedHandleOutlivesMethod,
-            Descriptors.PIN1002PinnedHandleNotFreed);
+            Descriptors.PIN1002PinnedHandleNotFreed,
+            Descriptors.PIN1003PinsAccumulateInLoop,
+            Descriptors.PIN1004PinnedValueTypeIsBoxedCopy,
+            Descriptors.PIN1005AddressOfUnpinnedHandle,
+            Descriptors.PIN2002PointerPassedToRetainingCall);
 
         private protected override void OnCompilationStart(CompilationStartAnalysisContext context, PinApis apis)
         {
             var pinnedObjectHeap = new PinnedObjectHeap(apis);
+            var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
             RegisterPinSites(
                 context,
                 operation => HandlePinSites.Find(operation, apis),
@@ -28,13 +34,21 @@ namespace PinAnalyzers
                 {
                     foreach (var site in sites)
                     {
+                        if (site.Kind == PinKind.GCHandle && BoxedValue(site) is { } boxedType)
+                        {
+                            blockContext.ReportDiagnostic(Diagnostic.Create(
+                                Descriptors.PIN1004PinnedValueTypeIsBoxedCopy,
+                                site.Syntax.GetLocation(),
+                                boxedType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
+                        }
+
                         if (pinnedObjectHeap.Holds(site.Target, method))
                         {
                             continue;
                         }
 
-                        var fate = PinFlow.Follow(site, method, apis, PinFlowOptions.Default);
-                        if (Verdict(fate) is { } diagnostic)
+                        var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
+                        foreach (var diagnostic in Verdicts(fate))
                         {
                             blockContext.ReportDiagnostic(diagnostic);
                         }
@@ -42,29 +56,102 @@ namespace PinAnalyzers
                 },
                 OperationKind.Invocation,
                 OperationKind.ObjectCreation);
+
+            if (apis.GCHandleAddrOfPinnedObject is not null)
+            {
+                context.RegisterOperationAction(
+                    operationContext => UnpinnedHandles.Analyze(operationContext, apis),
+                    OperationKind.Invocation);
+            }
         }
 
-        /// <summary>At most one of PIN1001/PIN1002 per site: an escape is the finding when there is one.</summary>
-        private static Diagnostic? Verdict(PinFate fate)
+        /// <summary>
+        /// At most one of PIN1001/PIN1002/PIN1003 per site: a pin kept past its loop iteration is PIN1003; else an
+        /// escape is PIN1001; else a leak is PIN1002. A pin released on every path is only judged for PIN2002.
+        /// Memory pins are judged here only for PIN1003 (PIN3001/PIN3002 are theirs).
+        /// </summary>
+        private static IEnumerable<Diagnostic> Verdicts(PinFate fate)
         {
             if (fate.Release == PinRelease.AllPaths)
             {
-                return null;
+                foreach (var sink in fate.Sinks)
+                {
+                    if (sink.Kind == PinSinkKind.RetainingCall && sink.IsAddress)
+                    {
+                        yield return RetainingCalls.Diagnose(sink);
+                    }
+                }
+
+                yield break;
             }
 
             var location = fate.Site.Syntax.GetLocation();
+            if (KeptPastIteration(fate) is { } kept)
+            {
+                yield return Diagnostic.Create(Descriptors.PIN1003PinsAccumulateInLoop, location, kept);
+                yield break;
+            }
+
+            if (fate.Site.Kind == PinKind.MemoryHandle)
+            {
+                yield break;
+            }
+
             if (fate.Escapes)
             {
                 var sink = fate.Sinks[0];
                 var what = sink.IsAddress ? "its address is " : "it is ";
-                return Diagnostic.Create(Descriptors.PIN1001PinnedHandleOutlivesMethod, location, what + sink.Description);
+                yield return Diagnostic.Create(Descriptors.PIN1001PinnedHandleOutlivesMethod, location, what + sink.Description);
+                yield break;
             }
 
-            return Diagnostic.Create(Descriptors.PIN1002PinnedHandleNotFreed, location, fate.DescribeLeak("freed"));
+            yield return Diagnostic.Create(Descriptors.PIN1002PinnedHandleNotFreed, location, fate.DescribeLeak("freed"));
+        }
+
+        /// <summary>How a pin made in a loop body is kept past the iteration, or null when it is not.</summary>
+        private static string? KeptPastIteration(PinFate fate)
+        {
+            if (fate.Loop is not { } loop)
+            {
+                return null;
+            }
+
+            foreach (var sink in fate.Sinks)
+            {
+                if (sink.Kind is PinSinkKind.Field or PinSinkKind.Property or PinSinkKind.ArrayElement or PinSinkKind.Collection)
+                {
+                    return (sink.IsAddress ? "its address " : string.Empty) + sink.Description;
+                }
+            }
+
+            var body = loop.Body.Syntax.Span;
+            foreach (var holder in fate.HandleHolders)
+            {
+                if (holder is ILocalSymbol local && local.DeclaringSyntaxReferences.Length > 0 && !body.Contains(local.DeclaringSyntaxReferences[0].Span))
+                {
+                    return $"held in '{local.Name}', declared outside the loop";
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>The value type boxed by <c>GCHandle.Alloc(value, Pinned)</c>, or null for a reference.</summary>
+        private static ITypeSymbol? BoxedValue(PinSite site)
+        {
+            if (site.Target is IConversionOperation { Operand.Type: { IsValueType: true } type } conversion && conversion.Type?.IsReferenceType == true)
+            {
+                return type;
+            }
+
+            return null;
         }
     }
 
-    /// <summary>Recognises the handle pin sites: <c>GCHandle.Alloc(x, GCHandleType.Pinned)</c> and <c>new PinnedGCHandle&lt;T&gt;(x)</c>.</summary>
+    /// <summary>
+    /// Recognises the handle pin sites: <c>GCHandle.Alloc(x, GCHandleType.Pinned)</c>, <c>new PinnedGCHandle&lt;T&gt;(x)</c>
+    /// and <c>Memory&lt;T&gt;.Pin()</c>.
+    /// </summary>
     internal static class HandlePinSites
     {
         internal static PinSite? Find(IOperation operation, PinApis apis)
@@ -99,6 +186,9 @@ namespace PinAnalyzers
                 case IObjectCreationOperation creation when creation.Arguments.Length == 1 && apis.IsPinnedGCHandle(creation.Type):
                     return new PinSite(creation, PinKind.TypedHandle, creation.Arguments[0].Value);
 
+                case IInvocationOperation invocation when invocation.TargetMethod.Name == "Pin" && apis.IsMemoryPin(invocation.TargetMethod):
+                    return new PinSite(invocation, PinKind.MemoryHandle, invocation.Instance);
+
                 default:
                     return null;
             }
@@ -117,7 +207,8 @@ namespace PinAnalyzers
 
         internal PinnedObjectHeap(PinApis apis) => _apis = apis;
 
-        internal bool Holds(IOperation? target, MethodFlow method)
+        /// <param name="method">The method's flow, to read a local's assignments; null to judge without it.</param>
+        internal bool Holds(IOperation? target, MethodFlow? method)
         {
             target = target.WalkDownConversions();
             switch (target)
@@ -126,6 +217,9 @@ namespace PinAnalyzers
                     return false;
                 case ILocalReferenceOperation local:
                     return LocalHolds(local, method);
+                case IInvocationOperation { TargetMethod.Name: "AsSpan" or "AsMemory" } view:
+                    // arr.AsSpan() / arr.AsMemory() over a POH array is still POH memory.
+                    return Holds(view.Instance ?? (view.Arguments.Length > 0 ? view.Arguments[0].Value : null), method);
                 case IFieldReferenceOperation field:
                     return field.Field.IsReadOnly && _fields.GetOrAdd(field.Field, FieldHolds);
                 default:
@@ -133,11 +227,13 @@ namespace PinAnalyzers
             }
         }
 
-        private bool LocalHolds(ILocalReferenceOperation local, MethodFlow method)
+        private bool LocalHolds(ILocalReferenceOperation local, MethodFlow? method)
         {
-            var function = method.FunctionOf(local);
             var assigned = false;
-            foreach (var reference in function.ReferencesTo(local.Local))
+            var references = method is not null
+                ? method.FunctionOf(local).ReferencesTo(local.Local)
+                : (System.Collections.Generic.IEnumerable<IOperation>)LocalReferences(local);
+            foreach (var reference in references)
             {
                 switch (reference.Parent)
                 {
@@ -157,7 +253,7 @@ namespace PinAnalyzers
             // The declaration's initializer is not a reference: look at the declarator.
             foreach (var syntax in local.Local.DeclaringSyntaxReferences)
             {
-                var declarator = local.SemanticModel?.GetOperation(syntax.GetSyntax(method.CancellationToken), method.CancellationToken);
+                var declarator = local.SemanticModel?.GetOperation(syntax.GetSyntax());
                 if (declarator is IVariableDeclaratorOperation { Initializer: { } initializer })
                 {
                     if (!_apis.IsPinnedObjectHeapAllocation(initializer.Value))
@@ -170,6 +266,17 @@ namespace PinAnalyzers
             }
 
             return assigned;
+        }
+
+        private static System.Collections.Generic.IEnumerable<IOperation> LocalReferences(ILocalReferenceOperation local)
+        {
+            foreach (var operation in local.Root().Descendants())
+            {
+                if (operation is ILocalReferenceOperation other && SymbolEqualityComparer.Default.Equals(other.Local, local.Local))
+                {
+                    yield return operation;
+                }
+            }
         }
 
         /// <summary>

@@ -17,6 +17,9 @@ namespace PinAnalyzers.Flow
         Capture,
         RetainingCall,
         PointerTarget,
+
+        /// <summary>For <c>fixed</c>: a local declared outside the statement and read after it ends.</summary>
+        OuterLocal,
     }
 
     /// <summary>One escape of the pin value (or of a value derived from it).</summary>

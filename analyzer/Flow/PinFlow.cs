@@ -25,6 +25,12 @@ namespace PinAnalyzers.Flow
             var tracker = new ValueTracker(site, function, apis, options);
             tracker.Run();
 
+            if (site.Kind == PinKind.Fixed)
+            {
+                // A fixed statement unpins when it ends, on every path: only escapes matter.
+                return new PinFate(site, tracker.Sinks.ToImmutable(), PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
+            }
+
             var paths = ReleasePaths.Analyze(site, function, apis, tracker.HandleHolders, tracker.Tokens, method.CancellationToken);
             var release = paths.Leak == PinLeakKind.None
                 ? PinRelease.AllPaths
@@ -93,7 +99,17 @@ namespace PinAnalyzers.Flow
 
             internal int ReleaseCount { get; private set; }
 
-            internal void Run() => Visit(_site.Operation, Role.Handle, token: false);
+            internal void Run()
+            {
+                if (_site.FixedLocal is { } fixedLocal)
+                {
+                    Hold(fixedLocal, Role.Address, token: false, writtenBy: null);
+                }
+                else
+                {
+                    Visit(_site.Operation, Role.Handle, token: false);
+                }
+            }
 
             private void Visit(IOperation value, Role role, bool token)
             {
@@ -112,7 +128,7 @@ namespace PinAnalyzers.Flow
                         return;
 
                     case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
-                        Hold(declarator.Symbol, role, token);
+                        Hold(declarator.Symbol, role, token, declarator);
                         return;
 
                     case IFieldInitializerOperation fieldInitializer:
@@ -156,30 +172,39 @@ namespace PinAnalyzers.Flow
                         return;
 
                     case IPropertyReferenceOperation property when ReferenceEquals(property.Instance, value):
-                        if (role == Role.Address && IsAddressLike(property.Type))
+                        // MemoryHandle.Pointer is the handle's address; on an address, any address-typed property.
+                        if (IsAddressLike(property.Type) && (role == Role.Address || _apis.IsMemoryHandle(property.Instance?.Type)))
                         {
                             Visit(property, Role.Address, token: false);
                         }
 
                         return;
 
-                    case IBinaryOperation binary when IsAddressLike(binary.Type) || binary.Type?.SpecialType is SpecialType.System_Int64 or SpecialType.System_UInt64:
-                        if (role == Role.Address || token)
-                        {
-                            Visit(binary, Role.Address, token: false);
-                        }
-
+                    case IBinaryOperation binary when (role == Role.Address || token) && IsDerivedArithmetic(binary):
+                        Visit(binary, Role.Address, token: false);
                         return;
 
                     case IArrayInitializerOperation arrayInitializer:
                         AddSink(PinSinkKind.ArrayElement, arrayInitializer, "stored in an array", role);
                         return;
 
+                    case IAddressOfOperation addressOf when role == Role.Address:
+                        Visit(addressOf, Role.Address, token: false);
+                        return;
+
                     default:
-                        if (parent.Kind == OperationKind.None && parent.Type is IPointerTypeSymbol && role == Role.Address)
+                        if (parent.Kind == OperationKind.None && role == Role.Address)
                         {
-                            // Element address or indirection over a pointer (no public IOperation): still derived.
-                            Visit(parent, Role.Address, token: false);
+                            // Pointer element access and indirection have no public IOperation. p[i] or *p is the
+                            // memory itself, not an address; only &p[i] (or a pointer-typed result) is derived.
+                            if (parent.Type is IPointerTypeSymbol)
+                            {
+                                Visit(parent, Role.Address, token: false);
+                            }
+                            else if (parent.Parent is IAddressOfOperation addressOfElement)
+                            {
+                                Visit(addressOfElement, Role.Address, token: false);
+                            }
                         }
 
                         return;
@@ -191,7 +216,7 @@ namespace PinAnalyzers.Flow
                 switch (target)
                 {
                     case ILocalReferenceOperation local:
-                        Hold(local.Local, role, token);
+                        Hold(local.Local, role, token, assignment);
                         return;
 
                     case IParameterReferenceOperation parameter:
@@ -202,7 +227,7 @@ namespace PinAnalyzers.Flow
                         }
                         else
                         {
-                            Hold(parameter.Parameter, role, token);
+                            Hold(parameter.Parameter, role, token, assignment);
                         }
 
                         return;
@@ -212,7 +237,7 @@ namespace PinAnalyzers.Flow
                         if (role == Role.Handle && field.Instance is null or IInstanceReferenceOperation)
                         {
                             // A field of this instance may still be freed in this method: follow it for releases.
-                            Hold(field.Field, role, token);
+                            Hold(field.Field, role, token, assignment);
                         }
 
                         return;
@@ -243,8 +268,16 @@ namespace PinAnalyzers.Flow
                 }
             }
 
-            private void Hold(ISymbol holder, Role role, bool token)
+            private void Hold(ISymbol holder, Role role, bool token, IOperation? writtenBy)
             {
+                if (writtenBy is not null && _site.FixedStatement is { } statement && holder is ILocalSymbol outer
+                    && !statement.Span.Contains(outer.DeclaringSyntaxReferences.Length > 0 ? outer.DeclaringSyntaxReferences[0].Span : default)
+                    && FixedScope.IsReadAfter(_site, outer, _function))
+                {
+                    // A local from outside the fixed statement that is read after it ends holds a dangling pointer.
+                    AddSink(PinSinkKind.OuterLocal, writtenBy, $"written to '{outer.Name}', which is read after the fixed statement ends", role);
+                }
+
                 var set = role == Role.Handle ? (token ? Tokens : HandleHolders) : _addressHolders;
                 if (!set.Add(holder))
                 {
@@ -335,7 +368,7 @@ namespace PinAnalyzers.Flow
                     return;
                 }
 
-                if (_options.IsRetaining(method, parameter))
+                if (_options.IsRetaining(method, parameter, call))
                 {
                     AddSink(PinSinkKind.RetainingCall, argument, $"passed to '{method.Name}', which keeps it", role);
                     return;
@@ -370,13 +403,21 @@ namespace PinAnalyzers.Flow
                 }
             }
 
-            private bool IsRelease(IMethodSymbol method)
-                => _site.Kind switch
+            private bool IsRelease(IMethodSymbol method) => _apis.IsRelease(_site.Kind, method);
+
+            /// <summary>
+            /// Pointer or <c>IntPtr</c> arithmetic that yields an address (<c>p + n</c>, <c>(long)p + n</c>); not the
+            /// difference of two pointers, which is an offset, nor a comparison.
+            /// </summary>
+            private bool IsDerivedArithmetic(IBinaryOperation binary)
+            {
+                if (binary.LeftOperand.Type is IPointerTypeSymbol && binary.RightOperand.Type is IPointerTypeSymbol)
                 {
-                    PinKind.GCHandle => PinApis.Is(method, _apis.GCHandleFree),
-                    PinKind.TypedHandle => method.Name == "Dispose" && method.Parameters.IsEmpty,
-                    _ => false,
-                };
+                    return false;
+                }
+
+                return IsAddressLike(binary.Type) || binary.Type?.SpecialType is SpecialType.System_Int64 or SpecialType.System_UInt64;
+            }
 
             /// <summary>Calls whose result is the same address: pointer and <c>IntPtr</c> arithmetic, casts, spans over it.</summary>
             private bool IsDerivingCall(IMethodSymbol method)

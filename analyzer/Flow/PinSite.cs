@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace PinAnalyzers.Flow
 {
@@ -10,6 +11,12 @@ namespace PinAnalyzers.Flow
 
         /// <summary><c>new PinnedGCHandle&lt;T&gt;(x)</c>: released by <c>Dispose()</c>.</summary>
         TypedHandle,
+
+        /// <summary><c>Memory&lt;T&gt;.Pin()</c> and <c>IPinnable.Pin</c>: a <c>MemoryHandle</c>, released by <c>Dispose()</c>.</summary>
+        MemoryHandle,
+
+        /// <summary>A <c>fixed</c> statement's local: released when the statement ends, on every path.</summary>
+        Fixed,
     }
 
     /// <summary>
@@ -24,6 +31,19 @@ namespace PinAnalyzers.Flow
             Target = target;
         }
 
+        private PinSite(IVariableDeclaratorOperation declarator, SyntaxNode fixedStatement)
+            : this(declarator, PinKind.Fixed, declarator.Initializer?.Value)
+        {
+            FixedLocal = declarator.Symbol;
+            FixedStatement = fixedStatement;
+        }
+
+        /// <summary>For <see cref="PinKind.Fixed"/>: the fixed local.</summary>
+        internal ILocalSymbol? FixedLocal { get; }
+
+        /// <summary>For <see cref="PinKind.Fixed"/>: the <c>fixed</c> statement, whose extent is the pin's lifetime.</summary>
+        internal SyntaxNode? FixedStatement { get; }
+
         /// <summary>The pin call or creation; diagnostics are reported on its syntax.</summary>
         internal IOperation Operation { get; }
 
@@ -33,5 +53,24 @@ namespace PinAnalyzers.Flow
         internal IOperation? Target { get; }
 
         internal SyntaxNode Syntax => Operation.Syntax;
+
+        /// <summary>The pin made by a <c>fixed</c> statement's declarator, or null when it is not one.</summary>
+        internal static PinSite? ForFixed(IVariableDeclaratorOperation declarator)
+        {
+            if (!declarator.Symbol.IsFixed)
+            {
+                return null;
+            }
+
+            for (var node = declarator.Syntax.Parent; node is not null; node = node.Parent)
+            {
+                if (node.RawKind == (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.FixedStatement)
+                {
+                    return new PinSite(declarator, node);
+                }
+            }
+
+            return null;
+        }
     }
 }

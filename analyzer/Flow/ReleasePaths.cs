@@ -168,7 +168,7 @@ namespace PinAnalyzers.Flow
             var releases = false;
             IOperation? throwing = null;
             string? member = null;
-            foreach (var current in SelfAndDescendants(operation))
+            foreach (var current in operation.SelfAndDescendants())
             {
                 if (IsPinSite(current))
                 {
@@ -190,28 +190,12 @@ namespace PinAnalyzers.Flow
             return effect;
         }
 
-        private static IEnumerable<IOperation> SelfAndDescendants(IOperation operation)
-        {
-            yield return operation;
-            foreach (var descendant in operation.Descendants())
-            {
-                yield return descendant;
-            }
-        }
-
         private bool IsPinSite(IOperation operation)
             => operation.Kind == _site.Operation.Kind && ReferenceEquals(operation.Syntax, _site.Syntax);
 
         private bool IsRelease(IInvocationOperation invocation)
         {
-            var method = invocation.TargetMethod;
-            var isRelease = _site.Kind switch
-            {
-                PinKind.GCHandle => PinApis.Is(method, _apis.GCHandleFree),
-                PinKind.TypedHandle => method.Name == "Dispose" && method.Parameters.IsEmpty,
-                _ => false,
-            };
-
+            var isRelease = _apis.IsRelease(_site.Kind, invocation.TargetMethod);
             return isRelease && RefersToPin(invocation.Instance, token: false);
         }
 
@@ -319,15 +303,14 @@ namespace PinAnalyzers.Flow
                 return false;
             }
 
-            if (type.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr || _apis.IsHandleType(type))
+            if (type.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr || _apis.IsHandleType(type) || _apis.IsMemoryHandle(type))
             {
                 return true;
             }
 
             var definition = type.OriginalDefinition;
             return SymbolEqualityComparer.Default.Equals(definition, _apis.GCHandleExtensions)
-                || (definition.Name == "Unsafe" && definition.ContainingNamespace?.ToDisplayString() == "System.Runtime.CompilerServices")
-                || (definition.Name == "MemoryHandle" && definition.ContainingNamespace?.ToDisplayString() == "System.Buffers");
+                || SymbolEqualityComparer.Default.Equals(definition, _apis.Unsafe);
         }
 
         private bool IsLengthOwner(ITypeSymbol? type)

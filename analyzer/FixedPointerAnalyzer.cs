@@ -1,0 +1,47 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using PinAnalyzers.Flow;
+
+namespace PinAnalyzers
+{
+    /// <summary>
+    /// The pointer family for <c>fixed</c>: PIN2001 (a pointer escapes its fixed statement) and PIN2002 (it is
+    /// passed to a call that keeps it). Reported on the escaping operation. See docs/rules/PIN2001.md, PIN2002.md.
+    /// </summary>
+    /// <remarks>
+    /// <c>fixed</c> has no public IOperation: its declarator is an <see cref="IVariableDeclaratorOperation"/> whose
+    /// local is <see cref="ILocalSymbol.IsFixed"/>, and the statement's extent comes from its syntax and the
+    /// local's lifetime region in the control-flow graph.
+    /// </remarks>
+    [DiagnosticAnalyzer(LanguageNames.CSharp)]
+    public sealed class FixedPointerAnalyzer : PinAnalyzerBase
+    {
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+            Descriptors.PIN2001PointerEscapesFixed,
+            Descriptors.PIN2002PointerPassedToRetainingCall);
+
+        private protected override void OnCompilationStart(CompilationStartAnalysisContext context, PinApis apis)
+        {
+            var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
+            RegisterPinSites(
+                context,
+                operation => operation is IVariableDeclaratorOperation declarator ? PinSite.ForFixed(declarator) : null,
+                (blockContext, method, sites) =>
+                {
+                    foreach (var site in sites)
+                    {
+                        var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
+                        foreach (var sink in fate.Sinks)
+                        {
+                            blockContext.ReportDiagnostic(sink.Kind == PinSinkKind.RetainingCall
+                                ? RetainingCalls.Diagnose(sink)
+                                : Diagnostic.Create(Descriptors.PIN2001PointerEscapesFixed, sink.Operation.Syntax.GetLocation(), sink.Description));
+                        }
+                    }
+                },
+                OperationKind.VariableDeclarator);
+        }
+    }
+}

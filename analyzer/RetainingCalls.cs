@@ -1,0 +1,22 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+using PinAnalyzers.Flow;
+
+namespace PinAnalyzers
+{
+    /// <summary>PIN2002, shared by the analyzers whose pins end in the method: fixed and freed handles.</summary>
+    internal static class RetainingCalls
+    {
+        internal static Diagnostic Diagnose(PinSink sink)
+        {
+            var name = sink.Operation.Parent switch
+            {
+                IInvocationOperation invocation => invocation.TargetMethod.Name,
+                IObjectCreationOperation creation => creation.Type?.Name ?? "new",
+                _ => "call",
+            };
+
+            return Diagnostic.Create(Descriptors.PIN2002PointerPassedToRetainingCall, sink.Operation.Syntax.GetLocation(), name);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PinAnalyzers
+{
+    /// <summary>
+    /// PIN1005: <c>AddrOfPinnedObject()</c> on a handle whose every allocation, in the method (local) or in its
+    /// type (field), is <c>Normal</c>, <c>Weak</c>, <c>WeakTrackResurrection</c> or the one-argument overload. An
+    /// allocation of unknown kind (a variable handle type, a handle from elsewhere) means no report.
+    /// </summary>
+    internal static class UnpinnedHandles
+    {
+        internal static void Analyze(OperationAnalysisContext context, PinApis apis)
+        {
+            var invocation = (IInvocationOperation)context.Operation;
+            if (!PinApis.Is(invocation.TargetMethod, apis.GCHandleAddrOfPinnedObject))
+            {
+                return;
+            }
+
+            ISymbol? holder = invocation.Instance.WalkDownConversions() switch
+            {
+                ILocalReferenceOperation local => local.Local,
+                IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field,
+                _ => null,
+            };
+
+            if (holder is null)
+            {
+                return;
+            }
+
+            var scopes = holder is IFieldSymbol field2
+                ? TypeDeclarations(field2)
+                : LocalScope((ILocalSymbol)holder, context.CancellationToken);
+
+            string? kind = null;
+            var additional = new System.Collections.Generic.List<Location>();
+            foreach (var scope in scopes)
+            {
+                foreach (var node in scope.DescendantNodesAndSelf())
+                {
+                    ExpressionSyntax? value = node switch
+                    {
+                        AssignmentExpressionSyntax assignment when PinnedObjectHeapSyntax.Names(assignment.Left, holder.Name) => assignment.Right,
+                        VariableDeclaratorSyntax { Initializer: { } initializer } declarator when declarator.Identifier.ValueText == holder.Name => initializer.Value,
+                        _ => null,
+                    };
+
+                    if (value is null)
+                    {
+                        continue;
+                    }
+
+                    var allocated = AllocationKind(value);
+                    if (allocated is null or "Pinned")
+                    {
+                        // Pinned somewhere, or assigned something we cannot judge: stay silent.
+                        return;
+                    }
+
+                    kind ??= allocated;
+                    additional.Add(value.GetLocation());
+                }
+            }
+
+            if (kind is null)
+            {
+                return;
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(
+                Descriptors.PIN1005AddressOfUnpinnedHandle,
+                invocation.Syntax.GetLocation(),
+                additional,
+                holder.Name,
+                kind));
+        }
+
+        /// <summary>"Normal", "Weak", "WeakTrackResurrection", "Pinned", or null when not a recognisable <c>GCHandle.Alloc</c>.</summary>
+        private static string? AllocationKind(ExpressionSyntax value)
+        {
+            while (value is ParenthesizedExpressionSyntax parenthesized)
+            {
+                value = parenthesized.Expression;
+            }
+
+            if (value is not InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Alloc" } member } invocation
+                || !member.Expression.ToString().EndsWith("GCHandle", System.StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var arguments = invocation.ArgumentList.Arguments;
+            if (arguments.Count == 1)
+            {
+                return "Normal";
+            }
+
+            if (arguments.Count == 2 && arguments[1].Expression is MemberAccessExpressionSyntax type
+                && type.Expression.ToString().EndsWith("GCHandleType", System.StringComparison.Ordinal))
+            {
+                return type.Name.Identifier.ValueText;
+            }
+
+            return null;
+        }
+
+        private static System.Collections.Generic.IEnumerable<SyntaxNode> TypeDeclarations(IFieldSymbol field)
+        {
+            foreach (var reference in field.ContainingType.DeclaringSyntaxReferences)
+            {
+                yield return reference.GetSyntax();
+            }
+        }
+
+        private static System.Collections.Generic.IEnumerable<SyntaxNode> LocalScope(ILocalSymbol local, System.Threading.CancellationToken cancellationToken)
+        {
+            foreach (var reference in local.DeclaringSyntaxReferences)
+            {
+                // The local's scope is the block that declares it.
+                var node = reference.GetSyntax(cancellationToken);
+                while (node.Parent is not null && node is not BlockSyntax)
+                {
+                    node = node.Parent;
+                }
+
+                yield return node;
+            }
+        }
+    }
+}

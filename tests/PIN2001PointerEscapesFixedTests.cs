@@ -1,0 +1,295 @@
+using Xunit;
+using Verify = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.FixedPointerAnalyzer>;
+
+namespace PinAnalyzers.Tests;
+
+public sealed class PIN2001PointerEscapesFixedTests
+{
+    [Fact]
+    public Task StoredInField()
+        => Verify.VerifyAsync("""
+            unsafe sealed class Parser
+            {
+                private byte* _cursor;
+
+                public void Start(byte[] data)
+                {
+                    fixed (byte* p = data)
+                    {
+                        {|#0:_cursor = p|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in field '_cursor'"));
+
+    [Fact]
+    public Task OffsetPointerStoredInStaticField()
+        => Verify.VerifyAsync("""
+            unsafe static class Parser
+            {
+                private static byte* s_cursor;
+
+                public static void Start(byte[] data, int offset)
+                {
+                    fixed (byte* p = data)
+                    {
+                        {|#0:s_cursor = p + offset|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in static field 's_cursor'"));
+
+    [Fact]
+    public Task IntPtrStoredInProperty()
+        => Verify.VerifyAsync("""
+            using System;
+
+            unsafe sealed class Parser
+            {
+                public IntPtr Address { get; private set; }
+
+                public void Start(byte[] data)
+                {
+                    fixed (byte* p = data)
+                    {
+                        {|#0:Address = new IntPtr(p)|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in property 'Address'"));
+
+    [Fact]
+    public Task Returned()
+        => Verify.VerifyAsync("""
+            unsafe static class Parser
+            {
+                public static int* Find(int[] values)
+                {
+                    fixed (int* p = values)
+                    {
+                        {|#0:return p + 1;|}
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("returned"));
+
+    [Fact]
+    public Task CastToNintAndReturned()
+        => Verify.VerifyAsync("""
+            unsafe static class Parser
+            {
+                public static nint AddressOf(string text)
+                {
+                    fixed (char* p = text)
+                    {
+                        {|#0:return (nint)p;|}
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("returned"));
+
+    [Fact]
+    public Task WrittenToOutParameter()
+        => Verify.VerifyAsync("""
+            unsafe static class Parser
+            {
+                public static void Start(byte[] data, out byte* cursor)
+                {
+                    fixed (byte* p = &data[0])
+                    {
+                        {|#0:cursor = p|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written to out parameter 'cursor'"));
+
+    [Fact]
+    public Task StoredInArrayElement()
+        => Verify.VerifyAsync("""
+            unsafe static class Parser
+            {
+                public static void Collect(byte[] data, long[] addresses)
+                {
+                    fixed (byte* p = data)
+                    {
+                        {|#0:addresses[0] = (long)p|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in an array element"));
+
+    [Fact]
+    public Task OuterLocalReadAfterStatement()
+        => Verify.VerifyAsync("""
+            unsafe static class Parser
+            {
+                public static byte Peek(byte[] data)
+                {
+                    byte* q = null;
+                    fixed (byte* p = data)
+                    {
+                        {|#0:q = p|};
+                    }
+
+                    return *q;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written to 'q', which is read after the fixed statement ends"));
+
+    [Fact]
+    public Task OuterLocalReadInNextIteration()
+        => Verify.VerifyAsync("""
+            unsafe static class Parser
+            {
+                public static int Sum(byte[][] blocks)
+                {
+                    byte* previous = null;
+                    var sum = 0;
+                    foreach (var block in blocks)
+                    {
+                        fixed (byte* p = block)
+                        {
+                            if (previous != null) sum += *previous;
+                            {|#0:previous = p|};
+                        }
+                    }
+
+                    return sum;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written to 'previous', which is read after the fixed statement ends"));
+
+    [Fact]
+    public Task CopyCapturedByLambda()
+        => Verify.VerifyAsync("""
+            using System;
+
+            unsafe static class Parser
+            {
+                public static Func<byte> Reader(byte[] data)
+                {
+                    fixed (byte* p = data)
+                    {
+                        byte* q = p;
+                        return () => *{|#0:q|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("captured by a lambda"));
+
+    [Fact]
+    public Task FieldAddressStoredInField()
+        => Verify.VerifyAsync("""
+            unsafe sealed class Node
+            {
+                public int Value;
+                private static int* s_last;
+
+                public static void Remember(Node node)
+                {
+                    fixed (int* p = &node.Value)
+                    {
+                        {|#0:s_last = p|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in static field 's_last'"));
+
+    [Fact]
+    public Task SpanPinnableReferenceStoredInField()
+        => Verify.VerifyAsync("""
+            using System;
+
+            unsafe sealed class Parser
+            {
+                private byte* _start;
+
+                public void Start(Span<byte> data)
+                {
+                    fixed (byte* p = data)
+                    {
+                        {|#0:_start = p|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in field '_start'"));
+
+    // ---- valid code ----
+
+    [Fact]
+    public Task PointerUsedOnlyInsideBlock()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe static class Native
+            {
+                [DllImport("libc")] private static extern nint write(int fd, byte* buffer, nint count);
+
+                public static long Send(int fd, byte[] data)
+                {
+                    fixed (byte* p = data)
+                    {
+                        byte* end = p + data.Length;
+                        long sent = 0;
+                        for (byte* q = p; q < end; q += 512)
+                        {
+                            sent += write(fd, q, (nint)(end - q < 512 ? end - q : 512));
+                        }
+
+                        return sent + (end - p);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task OuterLocalOverwrittenBeforeRead()
+        => Verify.VerifyAsync("""
+            unsafe static class Parser
+            {
+                public static bool Check(byte[] data)
+                {
+                    byte* q = null;
+                    fixed (byte* p = data)
+                    {
+                        q = p;
+                        if (*q == 0) return false;
+                    }
+
+                    q = null;
+                    return q == null;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task ValueReadThroughPointerReturned()
+        => Verify.VerifyAsync("""
+            using System;
+
+            unsafe static class Parser
+            {
+                public static int First(int[] values, string text)
+                {
+                    fixed (int* p = values)
+                    fixed (char* c = text)
+                    {
+                        var span = new ReadOnlySpan<char>(c, text.Length);
+                        return p[0] + *(p + 1) + span.IndexOf('x') + new string(c, 0, 2).Length;
+                    }
+                }
+            }
+            """);
+}
