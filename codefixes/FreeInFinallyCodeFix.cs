@@ -100,6 +100,7 @@ namespace PinAnalyzers.CodeFixes
             private readonly CancellationToken _cancellationToken;
             private ISymbol _holder = null!;
             private SyntaxToken _holderName;
+            private SyntaxTrivia _endOfLine = CarriageReturnLineFeed;
 
             internal Rewriter(SemanticModel model, PinApis apis, PinKind kind, CancellationToken cancellationToken)
             {
@@ -161,6 +162,12 @@ namespace PinAnalyzers.CodeFixes
                 }
 
                 var index = block.Statements.IndexOf(statement);
+                var endOfLine = statement.GetTrailingTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+                if (endOfLine.IsKind(SyntaxKind.EndOfLineTrivia))
+                {
+                    _endOfLine = endOfLine;
+                }
+
                 var rest = block.Statements.Skip(index + 1).ToList();
                 if (rest.Any(s => s is LabeledStatementSyntax))
                 {
@@ -211,7 +218,7 @@ namespace PinAnalyzers.CodeFixes
                     }
                 }
 
-                var region = rest.Take(protectedCount).Where(s => !releaseStatements.Contains(s)).ToList();
+                var region = WithoutReleases(rest.Take(protectedCount), releaseStatements);
                 var tail = rest.Skip(protectedCount).ToList();
 
                 // Local functions at the end of the region stay outside the try when they can.
@@ -265,8 +272,42 @@ namespace PinAnalyzers.CodeFixes
                 }
 
                 statements.AddRange(tail);
+
+                // A closing brace is followed by a blank line.
+                var after = statements.FindIndex(s => s is TryStatementSyntax or UsingStatementSyntax && s.HasAnnotation(Formatter.Annotation)) + 1;
+                if (after > 0 && after < statements.Count)
+                {
+                    statements[after] = WithBlankLineBefore(statements[after]);
+                }
+
                 return (block, block.WithStatements(List(statements)));
             }
+
+            /// <summary>The statements without the releases; a blank line before a removed release stays.</summary>
+            private List<StatementSyntax> WithoutReleases(IEnumerable<StatementSyntax> statements, HashSet<StatementSyntax> releases)
+            {
+                var kept = new List<StatementSyntax>();
+                var blankLine = false;
+                foreach (var statement in statements)
+                {
+                    if (releases.Contains(statement))
+                    {
+                        blankLine |= StartsWithBlankLine(statement);
+                        continue;
+                    }
+
+                    kept.Add(blankLine ? WithBlankLineBefore(statement) : statement);
+                    blankLine = false;
+                }
+
+                return kept;
+            }
+
+            private static bool StartsWithBlankLine(StatementSyntax statement)
+                => statement.GetLeadingTrivia().SkipWhile(t => t.IsKind(SyntaxKind.WhitespaceTrivia)).FirstOrDefault().IsKind(SyntaxKind.EndOfLineTrivia);
+
+            private StatementSyntax WithBlankLineBefore(StatementSyntax statement)
+                => StartsWithBlankLine(statement) ? statement : statement.WithLeadingTrivia(statement.GetLeadingTrivia().Insert(0, _endOfLine));
 
             private static BlockSyntax Body(List<StatementSyntax> region)
             {
