@@ -106,6 +106,37 @@ public sealed class ConcurrencyTests
     }
 
     [Fact]
+    public void TightEnterExitOnManyThreads_KeepsAnExactScopeCount()
+    {
+        PinBudget budget = NewBudget();
+        var lease = PinLease<byte>.Acquire(new byte[8], budget);
+        PinScope<byte> sentinel = lease.Enter();
+        using var start = new Barrier(4);
+        Thread[] threads = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
+        {
+            start.SignalAndWait();
+            for (int i = 0; i < 200_000; i++)
+            {
+                lease.Enter().Dispose();
+            }
+        })).ToArray();
+        foreach (Thread t in threads)
+        {
+            t.Start();
+        }
+
+        Assert.All(threads, t => Assert.True(t.Join(Generous)));
+
+        // A lost increment or decrement anywhere would leave the count off by one: unpinned under the
+        // sentinel scope, or never unpinned after it.
+        lease.Dispose();
+        Assert.True(lease.IsPinned);
+        sentinel.Dispose();
+        Assert.False(lease.IsPinned);
+        Assert.Equal(0, budget.ActiveLeases);
+    }
+
+    [Fact]
     public void EnterRacingDispose_UnpinsExactlyOnce_AfterTheLastScope()
     {
         PinBudget budget = NewBudget();

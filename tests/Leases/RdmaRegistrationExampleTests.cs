@@ -75,4 +75,37 @@ public sealed class RdmaRegistrationExampleTests : IDisposable
         Assert.True(buffer.IsRevoked);
         Assert.Equal(0, budget.PinnedBytes);
     }
+
+    [Fact]
+    public void TheDocumentedExample_IsTheCodeTheseTestsRun()
+    {
+        string root = FindRepositoryRoot();
+        string doc = File.ReadAllText(Path.Combine(root, "docs", "leases.md"));
+        string source = Normalize(File.ReadAllText(Path.Combine(root, "tests", "Leases", "RdmaRegistrationExample.cs")));
+
+        string[] classes = doc.Split("```csharp")
+            .Skip(1)
+            .Select(block => block[..block.IndexOf("```", StringComparison.Ordinal)])
+            .Where(block => block.TrimStart().StartsWith("public sealed class", StringComparison.Ordinal))
+            .ToArray();
+
+        Assert.Equal(3, classes.Length);
+        Assert.All(classes, block => Assert.Contains(Normalize(block), source));
+    }
+
+    private static string Normalize(string code)
+        => string.Join("\n", code.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "docs", "leases.md")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("docs/leases.md not found above " + AppContext.BaseDirectory);
+    }
 }
