@@ -304,6 +304,12 @@ namespace PinAnalyzers.Flow
                         continue;
                     }
 
+                    if (_site.FixedStatement is { } fixedStatement && !fixedStatement.Span.Contains(reference.Syntax.Span))
+                    {
+                        // After the fixed statement, the outer-local sink already says the pointer outlived its pin.
+                        continue;
+                    }
+
                     Visit(reference, role, token);
                 }
             }
