@@ -716,6 +716,32 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
             }
             """);
 
+    [Fact]
+    public Task FixedOverPinnedObjectHeapArrayIsNotAPinThatEnds()
+        => VerifyFixed.VerifyAsync(Linux + """
+            unsafe sealed class Rdma
+            {
+                private readonly byte[] _buffer = GC.AllocateArray<byte>(1 << 20, pinned: true);
+
+                public IntPtr Register(IntPtr pd)
+                {
+                    fixed (byte* p = _buffer)
+                    {
+                        return Linux.ibv_reg_mr(pd, p, (nuint)_buffer.Length, 7);
+                    }
+                }
+
+                public static IntPtr RegisterScratch(IntPtr pd)
+                {
+                    var scratch = GC.AllocateUninitializedArray<byte>(4096, pinned: true);
+                    fixed (byte* p = scratch)
+                    {
+                        return Linux.ibv_reg_mr(pd, p, 4096, 7);
+                    }
+                }
+            }
+            """);
+
     // ---- handle pins that end in the method (PinnedHandleAnalyzer) ----
 
     [Fact]
