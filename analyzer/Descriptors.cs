@@ -74,6 +74,34 @@ namespace PinAnalyzers
             Categories.PointerSafety,
             "Unsafe.AsPointer does not pin. On heap memory — array elements, fields of classes, array or string data — the GC may move the object while the pointer is in use. Use fixed, a pinned handle, or the Pinned Object Heap.");
 
+        internal static readonly DiagnosticDescriptor PIN5001LeaseNotDisposed = Create(
+            "PIN5001",
+            "Pin lease is not disposed on every path",
+            "The pin lease {0}",
+            Categories.Leases,
+            "A PinLease or MappedViewLease kept in a local pins its memory and holds its budget until it is disposed. A lease that is not disposed on every path is never unpinned, is never refunded to its PinBudget, and makes every RevokeAsync on it time out.");
+
+        internal static readonly DiagnosticDescriptor PIN5002ScopeAddressOutlivesScope = Create(
+            "PIN5002",
+            "Address from a pin scope outlives the scope",
+            "The address from the pin scope is {0}: it outlives the scope, and a revoked lease is unpinned as soon as its scopes have exited",
+            Categories.Leases,
+            "A PinScope (or MappedViewScope) guarantees the memory only while it is open; the lease may be revoked and unpinned once every scope has exited. An Address or Span pointer kept past the scope is a dangling pointer waiting for a revocation.");
+
+        internal static readonly DiagnosticDescriptor PIN5003ScopeNotDisposed = Create(
+            "PIN5003",
+            "Pin scope is not disposed on every path",
+            "The pin scope {0}: a revocation cannot drain it",
+            Categories.Leases,
+            "Every Enter() or successful TryEnter() counts one in-flight use until the scope is disposed. A scope that is not disposed on every path never lets RevokeAsync drain: the owner's revocation times out and the memory stays pinned.");
+
+        internal static readonly DiagnosticDescriptor PIN5004HolderIgnoresRevocation = Create(
+            "PIN5004",
+            "Lease holder never responds to revocation",
+            "'{0}' holds a pin lease but never observes its RevocationRequested: RevokeAsync on it can only time out",
+            Categories.Leases,
+            "Revocation completes only when the holder stops using the memory and disposes the lease. A type that acquires a lease into a field and never looks at RevocationRequested cannot do that: the owner's truncate or reuse is refused for as long as the holder lives.");
+
         private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description)
             => new(
                 id,

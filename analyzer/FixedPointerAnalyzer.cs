@@ -25,6 +25,7 @@ namespace PinAnalyzers
         private protected override void OnCompilationStart(CompilationStartAnalysisContext context, PinApis apis)
         {
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
+            var pinnedObjectHeap = new PinnedObjectHeap(apis);
             RegisterPinSites(
                 context,
                 operation => operation is IVariableDeclaratorOperation declarator ? PinSite.ForFixed(declarator) : null,
@@ -32,6 +33,12 @@ namespace PinAnalyzers
                 {
                     foreach (var site in sites)
                     {
+                        if (pinnedObjectHeap.Holds(site.Target, method))
+                        {
+                            // Memory on the Pinned Object Heap never moves: its address may live as long as the array.
+                            continue;
+                        }
+
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
                         foreach (var sink in fate.Sinks)
                         {

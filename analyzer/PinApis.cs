@@ -46,6 +46,10 @@ namespace PinAnalyzers
             UnsafeAsPointer = Unsafe is null ? null : Single(Unsafe, "AsPointer");
             MemoryPin = ImmutableArray.CreateRange(new[] { Memory, ReadOnlyMemory, IPinnable }.Where(t => t is not null).SelectMany(t => Members<IMethodSymbol>(t!, "Pin")));
             CreateFromPinnedArray = MemoryMarshal is null ? null : Single(MemoryMarshal, "CreateFromPinnedArray");
+            PinLease = compilation.GetTypeByMetadataName("PinAnalyzers.Leases.PinLease`1");
+            MappedViewLease = compilation.GetTypeByMetadataName("PinAnalyzers.Leases.MappedViewLease");
+            PinScope = compilation.GetTypeByMetadataName("PinAnalyzers.Leases.PinScope`1");
+            MappedViewScope = compilation.GetTypeByMetadataName("PinAnalyzers.Leases.MappedViewScope");
             GCAllocateArray = GC is null ? ImmutableArray<IMethodSymbol>.Empty : Members<IMethodSymbol>(GC, "AllocateArray").AddRange(Members<IMethodSymbol>(GC, "AllocateUninitializedArray"));
         }
 
@@ -100,6 +104,37 @@ namespace PinAnalyzers
 
         internal IMethodSymbol? CreateFromPinnedArray { get; }
 
+        /// <summary>The lease library's types (<c>PinAnalyzers.Leases</c>), null when it is not referenced.</summary>
+        internal INamedTypeSymbol? PinLease { get; }
+
+        internal INamedTypeSymbol? MappedViewLease { get; }
+
+        internal INamedTypeSymbol? PinScope { get; }
+
+        internal INamedTypeSymbol? MappedViewScope { get; }
+
+        internal bool HasLeases => PinLease is not null || MappedViewLease is not null;
+
+        internal bool IsLease(ITypeSymbol? type) => IsDefinition(type, PinLease) || IsDefinition(type, MappedViewLease);
+
+        internal bool IsLeaseScope(ITypeSymbol? type) => IsDefinition(type, PinScope) || IsDefinition(type, MappedViewScope);
+
+        /// <summary>
+        /// A property whose value is the address a pin holds: <c>MemoryHandle.Pointer</c>, a lease's or a scope's
+        /// <c>Address</c>, a scope's <c>Span</c>.
+        /// </summary>
+        internal bool IsAddressProperty(IPropertySymbol property)
+        {
+            var owner = property.ContainingType;
+            return property.Name switch
+            {
+                "Pointer" => IsMemoryHandle(owner),
+                "Address" => IsLease(owner) || IsLeaseScope(owner),
+                "Span" => IsLeaseScope(owner),
+                _ => false,
+            };
+        }
+
         internal ImmutableArray<IMethodSymbol> GCHandleAlloc { get; }
 
         internal IMethodSymbol? GCHandleFree { get; }
@@ -153,7 +188,7 @@ namespace PinAnalyzers
             => kind switch
             {
                 Flow.PinKind.GCHandle => Is(method, GCHandleFree),
-                Flow.PinKind.TypedHandle or Flow.PinKind.MemoryHandle => method.Name == "Dispose" && method.Parameters.IsEmpty,
+                Flow.PinKind.TypedHandle or Flow.PinKind.MemoryHandle or Flow.PinKind.Lease or Flow.PinKind.LeaseScope => method.Name == "Dispose" && method.Parameters.IsEmpty,
                 _ => false,
             };
 
@@ -211,6 +246,9 @@ namespace PinAnalyzers
 
             return false;
         }
+
+        private static bool IsDefinition(ITypeSymbol? type, INamedTypeSymbol? definition)
+            => definition is not null && type is INamedTypeSymbol named && SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, definition);
 
         private static ImmutableArray<T> Members<T>(INamedTypeSymbol type, string name)
             where T : ISymbol

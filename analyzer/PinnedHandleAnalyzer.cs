@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -215,6 +216,13 @@ namespace PinAnalyzers
             {
                 case null:
                     return false;
+                case { Kind: OperationKind.None } when target.ChildOperations.Count == 1:
+                    // The array-to-pointer conversion of a fixed initializer has no public IOperation.
+                    return Holds(target.ChildOperations.First(), method);
+                case IAddressOfOperation addressOf:
+                    return Holds(addressOf.Reference, method);
+                case IArrayElementReferenceOperation element:
+                    return Holds(element.ArrayReference, method);
                 case ILocalReferenceOperation local:
                     return LocalHolds(local, method);
                 case IInvocationOperation { TargetMethod.Name: "AsSpan" or "AsMemory" } view:

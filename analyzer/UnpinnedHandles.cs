@@ -42,6 +42,13 @@ namespace PinAnalyzers
             {
                 foreach (var node in scope.DescendantNodesAndSelf())
                 {
+                    if (node is ArgumentSyntax { RefKindKeyword.RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.OutKeyword or (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.RefKeyword } byReference
+                        && PinnedObjectHeapSyntax.Names(byReference.Expression, holder.Name))
+                    {
+                        // Written by a callee: of unknown kind.
+                        return;
+                    }
+
                     ExpressionSyntax? value = node switch
                     {
                         AssignmentExpressionSyntax assignment when PinnedObjectHeapSyntax.Names(assignment.Left, holder.Name) => assignment.Right,
@@ -54,7 +61,7 @@ namespace PinAnalyzers
                         continue;
                     }
 
-                    var allocated = AllocationKind(value);
+                    var allocated = AllocationKind(value, invocation.SemanticModel, context.CancellationToken);
                     if (allocated is null or "Pinned")
                     {
                         // Pinned somewhere, or assigned something we cannot judge: stay silent.
@@ -80,15 +87,28 @@ namespace PinAnalyzers
         }
 
         /// <summary>"Normal", "Weak", "WeakTrackResurrection", "Pinned", or null when not a recognisable <c>GCHandle.Alloc</c>.</summary>
-        private static string? AllocationKind(ExpressionSyntax value)
+        private static string? AllocationKind(ExpressionSyntax value, SemanticModel? model, System.Threading.CancellationToken cancellationToken)
         {
             while (value is ParenthesizedExpressionSyntax parenthesized)
             {
                 value = parenthesized.Expression;
             }
 
-            if (value is not InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Alloc" } member } invocation
-                || !member.Expression.ToString().EndsWith("GCHandle", System.StringComparison.Ordinal))
+            if (value is not InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Alloc" } member } invocation)
+            {
+                return null;
+            }
+
+            if (model is not null && value.SyntaxTree == model.SyntaxTree)
+            {
+                // Same file: ask the compiler which method this is.
+                if (model.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol { Name: "Alloc" } method
+                    || method.ContainingType?.ToDisplayString() != "System.Runtime.InteropServices.GCHandle")
+                {
+                    return null;
+                }
+            }
+            else if (member.Expression.ToString() is not ("GCHandle" or "System.Runtime.InteropServices.GCHandle" or "global::System.Runtime.InteropServices.GCHandle"))
             {
                 return null;
             }
@@ -99,13 +119,23 @@ namespace PinAnalyzers
                 return "Normal";
             }
 
-            if (arguments.Count == 2 && arguments[1].Expression is MemberAccessExpressionSyntax type
-                && type.Expression.ToString().EndsWith("GCHandleType", System.StringComparison.Ordinal))
+            if (arguments.Count != 2)
             {
-                return type.Name.Identifier.ValueText;
+                return null;
             }
 
-            return null;
+            // The handle type is the argument named 'type', or else the second one.
+            var type = arguments[0].NameColon?.Name.Identifier.ValueText == "type" ? arguments[0] : arguments[1];
+            if (type.NameColon is { } name && name.Name.Identifier.ValueText != "type")
+            {
+                return null;
+            }
+
+            return type.Expression is MemberAccessExpressionSyntax written
+                   && written.Expression.ToString().EndsWith("GCHandleType", System.StringComparison.Ordinal)
+                   && written.Name.Identifier.ValueText is "Normal" or "Weak" or "WeakTrackResurrection" or "Pinned"
+                ? written.Name.Identifier.ValueText
+                : null;
         }
 
         private static System.Collections.Generic.IEnumerable<SyntaxNode> TypeDeclarations(IFieldSymbol field)

@@ -75,7 +75,7 @@ namespace PinAnalyzers
                         return pinnedObjectHeap.Holds(element.ArrayReference, method: null) ? null : new Movable("an array element", OwnerOf(element.ArrayReference));
 
                     case IFieldReferenceOperation field:
-                        return ClassifyField(field);
+                        return ClassifyField(field, pinnedObjectHeap);
 
                     case IInvocationOperation { Arguments.Length: 1 } data when data.TargetMethod.Name == "GetArrayDataReference"
                         && SymbolEqualityComparer.Default.Equals(data.TargetMethod.ContainingType, apis.MemoryMarshal):
@@ -118,7 +118,7 @@ namespace PinAnalyzers
             return null;
         }
 
-        private static Movable? ClassifyField(IFieldReferenceOperation field)
+        private static Movable? ClassifyField(IFieldReferenceOperation field, PinnedObjectHeap pinnedObjectHeap)
         {
             if (field.Field.IsStatic || field.Field.IsFixedSizeBuffer)
             {
@@ -140,6 +140,12 @@ namespace PinAnalyzers
             if (instance?.Type is { IsReferenceType: true } type && type.TypeKind is TypeKind.Class or TypeKind.Array)
             {
                 return new Movable($"field '{field.Field.Name}' of a class", OwnerOf(instance));
+            }
+
+            if (instance is IArrayElementReferenceOperation element && !pinnedObjectHeap.Holds(element.ArrayReference, method: null))
+            {
+                // A field of a struct stored in an array: inside the array object.
+                return new Movable($"field '{field.Field.Name}' of an array element", OwnerOf(element.ArrayReference));
             }
 
             return null;

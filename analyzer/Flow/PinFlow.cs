@@ -105,10 +105,48 @@ namespace PinAnalyzers.Flow
                 {
                     Hold(fixedLocal, Role.Address, token: false, writtenBy: null);
                 }
+                else if (_site.Operation is IInvocationOperation invocation && OutArgument(invocation) is { } outArgument)
+                {
+                    // TryAcquire(..., out var lease) / TryEnter(out var scope): the pin is the out variable.
+                    switch (outArgument.Value)
+                    {
+                        case IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared }:
+                            Hold(declared.Local, Role.Handle, token: false, writtenBy: invocation);
+                            break;
+                        case ILocalReferenceOperation local:
+                            Hold(local.Local, Role.Handle, token: false, writtenBy: invocation);
+                            break;
+                        case IFieldReferenceOperation field:
+                            AddSink(PinSinkKind.Field, outArgument, DescribeField(field.Field), Role.Handle);
+                            break;
+                        case IParameterReferenceOperation { Parameter.RefKind: RefKind.Out or RefKind.Ref } parameter:
+                            AddSink(PinSinkKind.OutOrRefParameter, outArgument, $"written to out parameter '{parameter.Parameter.Name}'", Role.Handle);
+                            break;
+                    }
+                }
                 else
                 {
                     Visit(_site.Operation, Role.Handle, token: false);
                 }
+            }
+
+            /// <summary>For the Try* pins (bool result): the out argument that receives the pin.</summary>
+            private IArgumentOperation? OutArgument(IInvocationOperation invocation)
+            {
+                if (_site.Kind is not (PinKind.Lease or PinKind.LeaseScope) || invocation.TargetMethod.ReturnType.SpecialType != SpecialType.System_Boolean)
+                {
+                    return null;
+                }
+
+                foreach (var argument in invocation.Arguments)
+                {
+                    if (argument.Parameter?.RefKind == RefKind.Out)
+                    {
+                        return argument;
+                    }
+                }
+
+                return null;
             }
 
             private void Visit(IOperation value, Role role, bool token)
@@ -172,8 +210,9 @@ namespace PinAnalyzers.Flow
                         return;
 
                     case IPropertyReferenceOperation property when ReferenceEquals(property.Instance, value):
-                        // MemoryHandle.Pointer is the handle's address; on an address, any address-typed property.
-                        if (IsAddressLike(property.Type) && (role == Role.Address || _apis.IsMemoryHandle(property.Instance?.Type)))
+                        // The pin's own address property (MemoryHandle.Pointer, a scope's Address or Span); on an
+                        // address, any address-typed property.
+                        if (IsAddressLike(property.Type) && (role == Role.Address || _apis.IsAddressProperty(property.Property)))
                         {
                             Visit(property, Role.Address, token: false);
                         }
@@ -232,6 +271,24 @@ namespace PinAnalyzers.Flow
 
                         return;
 
+                    case IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false } when ValueContainer(((IMemberReferenceOperation)target).Instance) is { } container:
+                        // A field of a struct value (an iovec, a WSABUF, an ibv_sge being filled in): the struct now
+                        // carries the address; follow the struct, not the field.
+                        switch (container)
+                        {
+                            case ILocalReferenceOperation local:
+                                Hold(local.Local, role, token, assignment);
+                                break;
+                            case IParameterReferenceOperation { Parameter.RefKind: RefKind.None } parameter:
+                                Hold(parameter.Parameter, role, token, assignment);
+                                break;
+                            default:
+                                Visit(container, role, token);
+                                break;
+                        }
+
+                        return;
+
                     case IFieldReferenceOperation field:
                         AddSink(PinSinkKind.Field, assignment, DescribeField(field.Field), role);
                         if (role == Role.Handle && field.Instance is null or IInstanceReferenceOperation)
@@ -265,6 +322,33 @@ namespace PinAnalyzers.Flow
                         }
 
                         return;
+                }
+            }
+
+            /// <summary>
+            /// For a member assigned on a struct held by this function — a struct local, a by-value struct parameter, or
+            /// a struct being created with an object initializer — the operation standing for that struct; else null.
+            /// </summary>
+            private static IOperation? ValueContainer(IOperation? instance)
+            {
+                switch (instance)
+                {
+                    case ILocalReferenceOperation { Type.IsValueType: true } local:
+                        return local;
+                    case IParameterReferenceOperation { Type.IsValueType: true, Parameter.RefKind: RefKind.None } parameter:
+                        return parameter;
+                    case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver, Type.IsValueType: true } receiver:
+                        for (var current = receiver.Parent; current is not null; current = current.Parent)
+                        {
+                            if (current is IObjectCreationOperation or IAnonymousObjectCreationOperation)
+                            {
+                                return current;
+                            }
+                        }
+
+                        return null;
+                    default:
+                        return null;
                 }
             }
 

@@ -17,6 +17,12 @@ namespace PinAnalyzers.Flow
 
         /// <summary>A <c>fixed</c> statement's local: released when the statement ends, on every path.</summary>
         Fixed,
+
+        /// <summary><c>PinLease&lt;T&gt;.Acquire/Allocate/TryAcquire</c>, <c>MappedViewLease.Acquire</c>: released by <c>Dispose()</c>.</summary>
+        Lease,
+
+        /// <summary><c>lease.Enter()</c> / <c>TryEnter</c>: an in-flight use, released by the scope's <c>Dispose()</c>.</summary>
+        LeaseScope,
     }
 
     /// <summary>

@@ -342,13 +342,40 @@ namespace PinAnalyzers.Flow
                 current = not.Operand.WalkDownConversions();
             }
 
-            if (current is IPropertyReferenceOperation { Property.Name: "IsAllocated" } property && RefersToPin(property.Instance, token: false))
+            switch (current)
             {
-                return polarity;
-            }
+                case IPropertyReferenceOperation { Property.Name: "IsAllocated" } property when RefersToPin(property.Instance, token: false):
+                    return polarity;
 
-            return null;
+                case IInvocationOperation { Type.SpecialType: SpecialType.System_Boolean } when IsPinSite(current):
+                    // if (PinLease<T>.TryAcquire(..., out var lease)): only the true side holds a pin.
+                    return polarity;
+
+                case IIsNullOperation isNull when RefersToPin(isNull.Operand, token: false):
+                    // using on a class, or ?.: the null side has nothing to release.
+                    return !polarity;
+
+                case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } comparison
+                    when (IsNullConstant(comparison.RightOperand) && RefersToPin(comparison.LeftOperand, token: false))
+                      || (IsNullConstant(comparison.LeftOperand) && RefersToPin(comparison.RightOperand, token: false)):
+                    return comparison.OperatorKind == BinaryOperatorKind.NotEquals ? polarity : !polarity;
+
+                case IIsPatternOperation { Pattern: IConstantPatternOperation { Value: var constant } } pattern
+                    when IsNullConstant(constant) && RefersToPin(pattern.Value, token: false):
+                    return !polarity;
+
+                case IIsPatternOperation { Pattern: INegatedPatternOperation { Pattern: IConstantPatternOperation { Value: var negated } } } notPattern
+                    when IsNullConstant(negated) && RefersToPin(notPattern.Value, token: false):
+                    return polarity;
+
+                default:
+                    return null;
+            }
         }
+
+        private static bool IsNullConstant(IOperation? operation)
+            => operation.WalkDownConversions() is { ConstantValue: { HasValue: true, Value: null } };
+
 
         /// <summary>True when every path through the finally region releases the pin.</summary>
         private bool FinallyReleases(ControlFlowRegion region)
