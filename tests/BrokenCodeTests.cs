@@ -247,9 +247,6 @@ public sealed class BrokenCodeTests
             ["PIN1004", "PIN1005", "PIN2002"]),
     };
 
-    /// <summary>Snippets on which <see cref="PinnedHandleAnalyzer"/> has a known bug: run by a skipped [Fact] of their own.</summary>
-    private static readonly HashSet<string> s_knownHandleAnalyzerBugs = ["HandleTypeNotTypedYet"];
-
     public static TheoryData<string> Names()
     {
         var data = new TheoryData<string>();
@@ -261,31 +258,13 @@ public sealed class BrokenCodeTests
         return data;
     }
 
-    public static TheoryData<string> HandleAnalyzerNames()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in s_snippets.Keys)
-        {
-            if (!s_knownHandleAnalyzerBugs.Contains(name))
-            {
-                data.Add(name);
-            }
-        }
-
-        return data;
-    }
-
     [Fact]
     public void ThereAreAtLeastTenSnippets() => Assert.True(s_snippets.Count >= 10);
 
     [Theory]
-    [MemberData(nameof(HandleAnalyzerNames))]
+    [MemberData(nameof(Names))]
     public Task PinnedHandleAnalyzerDoesNotCrash(string name)
         => VerifyHandle.VerifyNoCrashAsync(s_snippets[name].Source, s_snippets[name].Forbidden);
-
-    [Fact(Skip = "implementation bug: GCHandleType. / GCHandleType.Pin (unbound kind) makes PIN1005 report a kind that does not exist")]
-    public Task PinnedHandleAnalyzerDoesNotCrash_HandleTypeNotTypedYet()
-        => VerifyHandle.VerifyNoCrashAsync(s_snippets["HandleTypeNotTypedYet"].Source, s_snippets["HandleTypeNotTypedYet"].Forbidden);
 
     [Theory]
     [MemberData(nameof(Names))]
