@@ -39,6 +39,9 @@ namespace PinAnalyzers.CodeFixes
 
         private static readonly FixAllProvider s_fixAll = PinFixes.CreateFixAll(RewriteAsync);
 
+        /// <summary>Marks the fully qualified type names whose namespaces the fix imports.</summary>
+        private static readonly SyntaxAnnotation ImportAnnotation = new("PinAnalyzers.Import");
+
         public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PIN1001PinnedHandleOutlivesMethod.Id);
 
         public override FixAllProvider GetFixAllProvider() => s_fixAll;
@@ -77,7 +80,12 @@ namespace PinAnalyzers.CodeFixes
 
             var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
             plan.Apply(editor);
-            return editor.GetChangedRoot();
+
+            // GC and Marshal are written fully qualified: import their namespaces here (the code action's cleanup
+            // does not in every host), and the cleanup's simplifier shortens the names.
+            var changed = document.WithSyntaxRoot(editor.GetChangedRoot());
+            changed = await ImportAdder.AddImportsAsync(changed, ImportAnnotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return await changed.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         }
 
         /// <summary>Where the pinned array comes from.</summary>
@@ -125,13 +133,14 @@ namespace PinAnalyzers.CodeFixes
                 // The handle field, and where the pin is stored into it.
                 var value = PinFixes.WalkUpParentheses(pin);
                 IFieldSymbol? handleField;
-                ExpressionStatementSyntax? pinStatement = null;
+                AssignmentExpressionSyntax? pinAssignment = null;
                 switch (value.Parent)
                 {
-                    case AssignmentExpressionSyntax { Parent: ExpressionStatementSyntax statement } assignment
-                        when assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) && assignment.Right == value:
+                    case AssignmentExpressionSyntax assignment
+                        when assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) && assignment.Right == value
+                            && (assignment.Parent is ExpressionStatementSyntax || (assignment.Parent is ArrowExpressionClauseSyntax arrow && IsVoidBody(arrow))):
                         handleField = FieldNamedBy(assignment.Left);
-                        pinStatement = statement;
+                        pinAssignment = assignment;
                         break;
                     case EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator }:
                         handleField = _model.GetDeclaredSymbol(declarator, _cancellationToken) as IFieldSymbol;
@@ -165,7 +174,7 @@ namespace PinAnalyzers.CodeFixes
                     return null;
                 }
 
-                var plan = new Plan(this, handleField, handleDeclarator, handleDeclaration, typeDeclaration, arrayType, gc, marshal, value, pinStatement);
+                var plan = new Plan(this, handleField, handleDeclarator, handleDeclaration, typeDeclaration, arrayType, gc, marshal, value, pinAssignment);
                 switch (target)
                 {
                     case IArrayCreationOperation { Syntax: ArrayCreationExpressionSyntax creation } when IsPlainCreation(creation, arrayType, intType):
@@ -173,7 +182,7 @@ namespace PinAnalyzers.CodeFixes
                         plan.Creations.Add(creation);
                         break;
 
-                    case ILocalReferenceOperation local when pinStatement is not null:
+                    case ILocalReferenceOperation local when pinAssignment is not null:
                         if (LocalCreation(local.Local, typeDeclaration, arrayType, intType) is not { } localCreation)
                         {
                             return null;
@@ -331,7 +340,7 @@ namespace PinAnalyzers.CodeFixes
                     switch (reference.Parent)
                     {
                         case AssignmentExpressionSyntax assignment when assignment.Left == reference:
-                            if (plan.PinStatement is not null && assignment.Parent == plan.PinStatement)
+                            if (assignment == plan.PinAssignment)
                             {
                                 break;
                             }
@@ -356,10 +365,9 @@ namespace PinAnalyzers.CodeFixes
                                 {
                                     plan.Removals.Add(release);
                                 }
-                                else if (member == releaseName && invocation.Parent is ArrowExpressionClauseSyntax { Parent: MethodDeclarationSyntax or LocalFunctionStatementSyntax } arrow
-                                    && _model.GetDeclaredSymbol(arrow.Parent!, _cancellationToken) is IMethodSymbol { ReturnsVoid: true })
+                                else if (member == releaseName && invocation.Parent is ArrowExpressionClauseSyntax arrow && IsVoidBody(arrow))
                                 {
-                                    plan.ReleaseBodies.Add(arrow);
+                                    plan.EmptiedBodies.Add(arrow);
                                 }
                                 else
                                 {
@@ -396,6 +404,15 @@ namespace PinAnalyzers.CodeFixes
                 return true;
             }
 
+            /// <summary>The <c>=&gt; expr;</c> body of a constructor, or of a method or local function returning void.</summary>
+            private bool IsVoidBody(ArrowExpressionClauseSyntax arrow)
+                => arrow.Parent switch
+                {
+                    ConstructorDeclarationSyntax => true,
+                    MethodDeclarationSyntax or LocalFunctionStatementSyntax => _model.GetDeclaredSymbol(arrow.Parent, _cancellationToken) is IMethodSymbol { ReturnsVoid: true },
+                    _ => false,
+                };
+
             /// <summary><c>if (h.IsAllocated) { ... }</c> around <paramref name="statement"/> whose body the fix removes entirely.</summary>
             private IfStatementSyntax? GuardOf(StatementSyntax statement, Plan plan)
             {
@@ -421,7 +438,8 @@ namespace PinAnalyzers.CodeFixes
                 {
                     AssignmentExpressionSyntax assignment => assignment.Left == reference,
                     ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None) || argument.Parent is TupleExpressionSyntax,
-                    RefExpressionSyntax or PrefixUnaryExpressionSyntax or PostfixUnaryExpressionSyntax => true,
+                    RefExpressionSyntax => true,
+                    PrefixUnaryExpressionSyntax or PostfixUnaryExpressionSyntax => reference.Parent.Kind() is SyntaxKind.PreIncrementExpression or SyntaxKind.PreDecrementExpression or SyntaxKind.PostIncrementExpression or SyntaxKind.PostDecrementExpression,
                     _ => false,
                 };
 
@@ -478,7 +496,7 @@ namespace PinAnalyzers.CodeFixes
                 INamedTypeSymbol gc,
                 INamedTypeSymbol marshal,
                 ExpressionSyntax pinValue,
-                ExpressionStatementSyntax? pinStatement)
+                AssignmentExpressionSyntax? pinAssignment)
             {
                 _planner = planner;
                 HandleField = handleField;
@@ -489,7 +507,7 @@ namespace PinAnalyzers.CodeFixes
                 _gc = gc;
                 _marshal = marshal;
                 PinValue = pinValue;
-                PinStatement = pinStatement;
+                PinAssignment = pinAssignment;
             }
 
             internal IFieldSymbol HandleField { get; }
@@ -503,8 +521,8 @@ namespace PinAnalyzers.CodeFixes
             /// <summary>The pin call, with any parentheses around it.</summary>
             internal ExpressionSyntax PinValue { get; }
 
-            /// <summary><c>_handle = pin;</c>, or null when the pin is the field's initializer.</summary>
-            internal ExpressionStatementSyntax? PinStatement { get; }
+            /// <summary><c>_handle = pin</c> (a statement or an expression body), or null when the pin is the field's initializer.</summary>
+            internal AssignmentExpressionSyntax? PinAssignment { get; }
 
             internal ArraySource Source { get; set; }
 
@@ -519,7 +537,8 @@ namespace PinAnalyzers.CodeFixes
 
             internal List<InvocationExpressionSyntax> AddressCalls { get; } = new();
 
-            internal List<ArrowExpressionClauseSyntax> ReleaseBodies { get; } = new();
+            /// <summary>Expression bodies that only released or pinned the handle: they become <c>{ }</c>.</summary>
+            internal List<ArrowExpressionClauseSyntax> EmptiedBodies { get; } = new();
 
             internal List<MemberAccessExpressionSyntax> AllocatedReads { get; } = new();
 
@@ -538,7 +557,7 @@ namespace PinAnalyzers.CodeFixes
                 else
                 {
                     arrayName = NewFieldName();
-                    var isReadOnly = PinStatement is null || Planner.InConstructorOf(PinStatement, isStatic, TypeDeclaration);
+                    var isReadOnly = PinAssignment is null || Planner.InConstructorOf(PinAssignment, isStatic, TypeDeclaration);
                     nullable = Model.GetNullableContext(HandleDeclaration.SpanStart).AnnotationsEnabled() && !AssignedByEveryConstructor(isReadOnly);
                     editor.InsertBefore(HandleDeclaration, NewField(arrayName, isStatic, isReadOnly, nullable));
                 }
@@ -554,9 +573,8 @@ namespace PinAnalyzers.CodeFixes
                 }
 
                 // The pin: the array is stored where the handle was.
-                if (PinStatement is not null)
+                if (PinAssignment is { } assignment)
                 {
-                    var assignment = (AssignmentExpressionSyntax)PinValue.Parent!;
                     switch (Source)
                     {
                         case ArraySource.Inline:
@@ -567,7 +585,15 @@ namespace PinAnalyzers.CodeFixes
                             editor.ReplaceNode(assignment, assignment.WithLeft(FieldReference(arrayName, assignment.SpanStart)).WithRight(IdentifierName(Local!.Name).WithTriviaFrom(assignment.Right)));
                             break;
                         default:
-                            Removals.Add(PinStatement);
+                            if (assignment.Parent is ExpressionStatementSyntax pinStatement)
+                            {
+                                Removals.Add(pinStatement);
+                            }
+                            else if (assignment.Parent is ArrowExpressionClauseSyntax arrow)
+                            {
+                                EmptiedBodies.Add(arrow);
+                            }
+
                             break;
                     }
                 }
@@ -586,11 +612,12 @@ namespace PinAnalyzers.CodeFixes
                 }
 
 
-                foreach (var arrow in ReleaseBodies)
+                foreach (var arrow in EmptiedBodies)
                 {
                     var member = arrow.Parent!;
                     SyntaxNode replacement = member switch
                     {
+                        ConstructorDeclarationSyntax constructor => constructor.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block()).WithTrailingTrivia(constructor.GetTrailingTrivia()),
                         MethodDeclarationSyntax method => method.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block()).WithTrailingTrivia(method.GetTrailingTrivia()),
                         LocalFunctionStatementSyntax function => function.WithExpressionBody(null).WithSemicolonToken(default).WithBody(Block()).WithTrailingTrivia(function.GetTrailingTrivia()),
                         _ => member,
@@ -621,11 +648,20 @@ namespace PinAnalyzers.CodeFixes
 
                 foreach (var read in AllocatedReads)
                 {
+                    // h.IsAllocated is "the array is there"; !h.IsAllocated is "it is not".
                     var array = FieldReference(arrayName, read.SpanStart);
-                    ExpressionSyntax allocated = PinFixes.LanguageVersionOf(read) >= LanguageVersion.CSharp9
-                        ? IsPatternExpression(array, UnaryPattern(ConstantPattern(LiteralExpression(SyntaxKind.NullLiteralExpression))))
-                        : BinaryExpression(SyntaxKind.NotEqualsExpression, array, LiteralExpression(SyntaxKind.NullLiteralExpression));
-                    editor.ReplaceNode(read, ParenthesizedExpression(allocated).WithTriviaFrom(read).WithAdditionalAnnotations(Simplifier.Annotation));
+                    var negated = read.Parent is PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.LogicalNotExpression };
+                    SyntaxNode replaced = negated ? read.Parent! : read;
+                    var isPattern = PinFixes.LanguageVersionOf(read) >= LanguageVersion.CSharp9;
+                    var nullLiteral = LiteralExpression(SyntaxKind.NullLiteralExpression);
+                    ExpressionSyntax allocated = (negated, isPattern) switch
+                    {
+                        (false, true) => IsPatternExpression(array, UnaryPattern(ConstantPattern(nullLiteral))),
+                        (true, true) => IsPatternExpression(array, ConstantPattern(nullLiteral)),
+                        (false, false) => BinaryExpression(SyntaxKind.NotEqualsExpression, array, nullLiteral),
+                        _ => BinaryExpression(SyntaxKind.EqualsExpression, array, nullLiteral),
+                    };
+                    editor.ReplaceNode(replaced, ParenthesizedExpression(allocated).WithTriviaFrom(replaced).WithAdditionalAnnotations(Simplifier.Annotation));
                 }
 
                 RemoveStatements(editor);
@@ -690,10 +726,9 @@ namespace PinAnalyzers.CodeFixes
                     })));
             }
 
-            /// <summary>The type, fully qualified for the simplifier to shorten and the cleanup to import.</summary>
+            /// <summary>The type, fully qualified: its namespace is imported, then the simplifier shortens the name.</summary>
             private static ExpressionSyntax TypeExpression(INamedTypeSymbol type)
-                => ParseName(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat))
-                    .WithAdditionalAnnotations(Simplifier.Annotation, Simplifier.AddImportsAnnotation);
+                => ParseName(type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat)).WithAdditionalAnnotations(Simplifier.Annotation, ImportAnnotation);
 
             /// <summary>The array field at <paramref name="position"/>: <c>this.</c>-qualified when a local or parameter hides it.</summary>
             private ExpressionSyntax FieldReference(string name, int position)
@@ -729,7 +764,7 @@ namespace PinAnalyzers.CodeFixes
                 }
 
                 var declarator = VariableDeclarator(Identifier(name));
-                if (PinStatement is null)
+                if (PinAssignment is null)
                 {
                     // The handle's initializer pinned the array: the new field's initializer allocates it.
                     declarator = declarator.WithInitializer(EqualsValueClause(Allocation(Creations[0])));
@@ -778,12 +813,18 @@ namespace PinAnalyzers.CodeFixes
             /// </summary>
             private bool AssignedByEveryConstructor(bool isReadOnly)
             {
-                if (PinStatement is null)
+                if (PinAssignment is null)
                 {
                     return true;
                 }
 
-                if (!isReadOnly || PinStatement.Parent is not BlockSyntax { Parent: ConstructorDeclarationSyntax pinConstructor })
+                var pinConstructor = PinAssignment.Parent switch
+                {
+                    ExpressionStatementSyntax { Parent: BlockSyntax { Parent: ConstructorDeclarationSyntax constructor } } => constructor,
+                    ArrowExpressionClauseSyntax { Parent: ConstructorDeclarationSyntax constructor } => constructor,
+                    _ => null,
+                };
+                if (!isReadOnly || pinConstructor is null)
                 {
                     return false;
                 }

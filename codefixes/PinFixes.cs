@@ -47,8 +47,8 @@ namespace PinAnalyzers.CodeFixes
         /// <summary>
         /// Fix All that applies the fix to one site after another in each document, re-reading the document in
         /// between. The fixes of two sites can overlap (two pins in one block nest their try/finally; two handle
-        /// fields of one type both add a field), which the batch fixer's text merge gets wrong. Sites are visited
-        /// last first, and found again through an annotation after every edit.
+        /// fields of one type both add a field), which the batch fixer's text merge gets wrong. Sites are visited in
+        /// source order, each found again through an annotation after the edits before it.
         /// </summary>
         internal static FixAllProvider CreateFixAll(PinRewrite rewrite)
             => FixAllProvider.Create(async (context, document, diagnostics) =>
@@ -67,7 +67,7 @@ namespace PinAnalyzers.CodeFixes
 
                 var annotations = new Dictionary<SyntaxNode, SyntaxAnnotation>();
                 var order = new List<SyntaxAnnotation>();
-                foreach (var diagnostic in diagnostics.OrderByDescending(d => d.Location.SourceSpan.Start))
+                foreach (var diagnostic in diagnostics.OrderBy(d => d.Location.SourceSpan.Start))
                 {
                     if (FindPin(root, diagnostic.Location.SourceSpan) is { } pin && !annotations.ContainsKey(pin))
                     {
