@@ -20,10 +20,11 @@ namespace PinAnalyzers
                 return false;
             }
 
+            // Only System.GC's: GC.AllocateArray, System.GC.…, global::System.GC.… (a lookalike allocator elsewhere is
+            // ordinary heap memory).
             var name = invocation.Expression switch
             {
-                MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText,
-                SimpleNameSyntax simple => simple.Identifier.ValueText,
+                MemberAccessExpressionSyntax member when member.Expression.ToString() is "GC" or "System.GC" or "global::System.GC" => member.Name.Identifier.ValueText,
                 _ => null,
             };
 

@@ -43,7 +43,7 @@ namespace PinAnalyzers
                 foreach (var node in scope.DescendantNodesAndSelf())
                 {
                     if (node is ArgumentSyntax { RefKindKeyword.RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.OutKeyword or (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.RefKeyword } byReference
-                        && PinnedObjectHeapSyntax.Names(byReference.Expression, holder.Name))
+                        && MayName(byReference.Expression, holder.Name))
                     {
                         // Written by a callee: of unknown kind.
                         return;
@@ -51,7 +51,7 @@ namespace PinAnalyzers
 
                     ExpressionSyntax? value = node switch
                     {
-                        AssignmentExpressionSyntax assignment when PinnedObjectHeapSyntax.Names(assignment.Left, holder.Name) => assignment.Right,
+                        AssignmentExpressionSyntax assignment when (holder is IFieldSymbol ? MayName(assignment.Left, holder.Name) : PinnedObjectHeapSyntax.Names(assignment.Left, holder.Name)) => assignment.Right,
                         VariableDeclaratorSyntax { Initializer: { } initializer } declarator when declarator.Identifier.ValueText == holder.Name => initializer.Value,
                         _ => null,
                     };
@@ -101,12 +101,28 @@ namespace PinAnalyzers
 
             if (model is not null && value.SyntaxTree == model.SyntaxTree)
             {
-                // Same file: ask the compiler which method this is.
-                if (model.GetSymbolInfo(invocation, cancellationToken).Symbol is not IMethodSymbol { Name: "Alloc" } method
+                // Same file: ask the compiler which method this is and what the handle type's value is, however it
+                // is written (GCHandleType.Weak, a using static, a constant).
+                if (model.GetOperation(invocation, cancellationToken) is not IInvocationOperation { TargetMethod: { Name: "Alloc" } method } allocation
                     || method.ContainingType?.ToDisplayString() != "System.Runtime.InteropServices.GCHandle")
                 {
                     return null;
                 }
+
+                if (allocation.Arguments.Length == 1)
+                {
+                    return "Normal";
+                }
+
+                foreach (var argument in allocation.Arguments)
+                {
+                    if (argument.Parameter?.Type.Name == "GCHandleType")
+                    {
+                        return argument.Value.ConstantValue is { HasValue: true, Value: int kind } ? KindName(kind) : null;
+                    }
+                }
+
+                return null;
             }
             else if (member.Expression.ToString() is not ("GCHandle" or "System.Runtime.InteropServices.GCHandle" or "global::System.Runtime.InteropServices.GCHandle"))
             {
@@ -137,6 +153,28 @@ namespace PinAnalyzers
                 ? written.Name.Identifier.ValueText
                 : null;
         }
+
+        private static string? KindName(int kind)
+            => kind switch
+            {
+                0 => "Weak",
+                1 => "WeakTrackResurrection",
+                2 => "Normal",
+                PinApis.GCHandleTypePinned => "Pinned",
+                _ => null,
+            };
+
+        /// <summary>
+        /// An assignment target that may be the holder: its name, <c>this.name</c>, or <c>other.name</c> (the same field
+        /// of another instance of the type, which counts for "every allocation in the type").
+        /// </summary>
+        private static bool MayName(ExpressionSyntax target, string name)
+            => target switch
+            {
+                IdentifierNameSyntax identifier => identifier.Identifier.ValueText == name,
+                MemberAccessExpressionSyntax member => member.Name.Identifier.ValueText == name,
+                _ => false,
+            };
 
         private static System.Collections.Generic.IEnumerable<SyntaxNode> TypeDeclarations(IFieldSymbol field)
         {

@@ -155,7 +155,7 @@ public sealed class PIN1005AddressOfUnpinnedHandleTests
             """,
             Pin1005(0).WithArguments("handle", "Normal"));
 
-    [Fact(Skip = "implementation bug: kind is matched as syntax 'GCHandleType.X', so Alloc(x, Weak) under 'using static GCHandleType' is not reported")]
+    [Fact]
     public Task HandleTypeImportedWithUsingStatic()
         => Verify.VerifyAsync("""
             using System;
@@ -175,7 +175,7 @@ public sealed class PIN1005AddressOfUnpinnedHandleTests
             """,
             Pin1005(0).WithArguments("handle", "Weak"));
 
-    [Fact(Skip = "implementation bug: kind is read as syntax 'GCHandleType.X', so a const GCHandleType Kind = Normal is not judged")]
+    [Fact]
     public Task HandleTypeFromConstant()
         => Verify.VerifyAsync("""
             using System;
@@ -384,7 +384,7 @@ public sealed class PIN1005AddressOfUnpinnedHandleTests
             }
             """);
 
-    [Fact(Skip = "implementation bug: 'other._field = GCHandle.Alloc(x, Pinned)' in the type is ignored, so the field is reported as Normal")]
+    [Fact]
     public Task FieldPinnedThroughAnotherInstanceOfTheType()
         => Verify.VerifyAsync("""
             using System;

@@ -246,7 +246,7 @@ public sealed class PIN2003AddressOfMovableMemoryTests
             }
             """);
 
-    [Fact(Skip = "implementation bug: a ref local initialised with ref MemoryMarshal.GetArrayDataReference(arr) is treated as a method local")]
+    [Fact(Skip = "known limitation (ref locals are not followed, see docs/rules/PIN2003.md): a ref local initialised with ref MemoryMarshal.GetArrayDataReference(arr) is treated as a method local")]
     public Task RefLocalAliasingArrayData()
         => Verify.VerifyAsync("""
             using System.Runtime.CompilerServices;
@@ -294,7 +294,7 @@ public sealed class PIN2003AddressOfMovableMemoryTests
             }
             """);
 
-    [Fact(Skip = "implementation bug: readonly-field POH check is by syntax; any X.AllocateArray(n, true) is taken for GC.AllocateArray(pinned: true)")]
+    [Fact]
     public Task ReadonlyFieldFromLookalikeAllocatorIsOrdinaryHeap()
         => Verify.VerifyAsync("""
             using System.Runtime.CompilerServices;
@@ -312,7 +312,7 @@ public sealed class PIN2003AddressOfMovableMemoryTests
             }
             """);
 
-    [Fact(Skip = "implementation bug: enclosing fixed is matched by variable symbol, not object; reassigning the array inside fixed still suppresses")]
+    [Fact(Skip = "known limitation: enclosing fixed is matched by variable symbol, not object; reassigning the array inside fixed still suppresses")]
     public Task FixedOverArrayThatIsReplacedInsideTheStatement()
         => Verify.VerifyAsync("""
             using System.Runtime.CompilerServices;
