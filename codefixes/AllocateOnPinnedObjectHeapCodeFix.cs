@@ -154,8 +154,10 @@ namespace PinAnalyzers.CodeFixes
                     || handleField.IsConst
                     || !(_site.Kind == PinKind.GCHandle ? _apis.IsGCHandle(handleField.Type) : IsPinnedArrayHandle(handleField.Type))
                     || handleField.DeclaringSyntaxReferences.Length != 1
-                    || handleField.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Parent: FieldDeclarationSyntax handleDeclaration } } handleDeclarator)
+                    || handleField.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Parent: FieldDeclarationSyntax handleDeclaration } } handleDeclarator
+                    || handleDeclaration.AttributeLists.Count > 0)
                 {
+                    // An attribute ([ThreadStatic], [FieldOffset]) changes what the field means: the new one would not carry it.
                     return null;
                 }
 

@@ -212,7 +212,11 @@ namespace PinAnalyzers.CodeFixes
                 {
                     var candidate = rest.Take(lastRelease + 1).ToList();
                     var tailStatements = rest.Skip(lastRelease + 1).ToList();
-                    if (!References(tailStatements).Any() && !UsesDeclarationsOf(tailStatements, candidate))
+                    // A using declaration in the region would be disposed at the end of the try instead of the
+                    // block: the statements after it may rely on it without naming it (a lock, a scope).
+                    if (!References(tailStatements).Any()
+                        && !UsesDeclarationsOf(tailStatements, candidate)
+                        && !candidate.Any(s => s is LocalDeclarationStatementSyntax { UsingKeyword.RawKind: (int)SyntaxKind.UsingKeyword }))
                     {
                         protectedCount = lastRelease + 1;
                     }

@@ -254,6 +254,55 @@ public sealed class PIN1001PinnedObjectHeapCodeFixTests
             }
             """, Key);
 
+    [Fact]
+    public Task HandleDeclaredWithAnotherField_OnlyItsDeclaratorGoes()
+        => Verify.VerifyFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            sealed class Pair
+            {
+                private GCHandle _handle, _other;
+                private IntPtr _address;
+
+                public Pair(int size)
+                {
+                    _handle = {|PIN1001:GCHandle.Alloc(new ushort[size], GCHandleType.Pinned)|};
+                    _address = _handle.AddrOfPinnedObject();
+                    _other = default;
+                }
+
+                public void Reset()
+                {
+                    _handle.Free();
+                    _handle = default;
+                    _other = default;
+                }
+            }
+            """, """
+            using System;
+            using System.Runtime.InteropServices;
+
+            sealed class Pair
+            {
+                private readonly ushort[] _pinnedBuffer;
+                private GCHandle _other;
+                private IntPtr _address;
+
+                public Pair(int size)
+                {
+                    _pinnedBuffer = GC.AllocateArray<ushort>(size, pinned: true);
+                    _address = Marshal.UnsafeAddrOfPinnedArrayElement(_pinnedBuffer, 0);
+                    _other = default;
+                }
+
+                public void Reset()
+                {
+                    _other = default;
+                }
+            }
+            """, Key);
+
     // ---- Fix All ----
 
     [Fact]

@@ -142,6 +142,46 @@ public sealed class PIN1002FreeInFinallyCodeFixTests
             """, Key);
 
     [Fact]
+    public Task UsingDeclarationInTheRegion_WrapsToTheEndOfTheBlock()
+        => Verify.VerifyFixAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Copy(string path, byte[] buffer)
+                {
+                    var handle = {|PIN1002:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    using var file = File.OpenRead(path);
+                    file.Read(buffer, 0, buffer.Length);
+                    handle.Free();
+                    System.Console.WriteLine("the file is still open here");
+                }
+            }
+            """, """
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static void Copy(string path, byte[] buffer)
+                {
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    try
+                    {
+                        using var file = File.OpenRead(path);
+                        file.Read(buffer, 0, buffer.Length);
+                        System.Console.WriteLine("the file is still open here");
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+                }
+            }
+            """, Key);
+
+    [Fact]
     public Task LocalUsedAfterTheRelease_WrapsToTheEndOfTheBlock()
         => Verify.VerifyFixAsync("""
             using System.Runtime.InteropServices;
