@@ -123,7 +123,7 @@ namespace PinAnalyzers.CodeFixes
             return fixedRoot is null ? null : document.WithSyntaxRoot(fixedRoot);
         }
 
-        /// <summary>Strips parentheses: <c>((x))</c> is <c>x</c>.</summary>
+        /// <summary>The outermost parentheses around <paramref name="expression"/>: for <c>((x))</c>, the outer pair.</summary>
         internal static ExpressionSyntax WalkUpParentheses(ExpressionSyntax expression)
         {
             while (expression.Parent is ParenthesizedExpressionSyntax parenthesized)
@@ -134,12 +134,13 @@ namespace PinAnalyzers.CodeFixes
             return expression;
         }
 
-        /// <summary>True for the simple name or <c>this.name</c> of a member access that names <paramref name="node"/>'s symbol directly.</summary>
+        /// <summary>The whole reference an identifier makes: <c>this.name</c> for the name of <c>this.name</c>, else the identifier.</summary>
         internal static ExpressionSyntax ReferenceExpression(IdentifierNameSyntax identifier)
             => identifier.Parent is MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } access && access.Name == identifier
                 ? access
                 : identifier;
 
+        /// <summary>True when the identifier names a member of this object or type directly: <c>name</c> or <c>this.name</c>, not <c>other.name</c>.</summary>
         internal static bool IsTrivialReceiver(IdentifierNameSyntax identifier)
             => identifier.Parent is not MemberAccessExpressionSyntax access
                 || access.Name != identifier
