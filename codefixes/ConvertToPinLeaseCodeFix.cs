@@ -1,0 +1,861 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Formatting;
+using Microsoft.CodeAnalysis.Simplification;
+using PinAnalyzers.Flow;
+using static Microsoft.CodeAnalysis.CSharp.SyntaxFactory;
+
+namespace PinAnalyzers.CodeFixes
+{
+    /// <summary>
+    /// PIN1001 "Convert to a revocable PinLease": a pinned handle kept in a private field becomes a
+    /// <c>PinAnalyzers.Leases.PinLease&lt;T&gt;</c> in the same field, so the pin is charged to a budget and its owner can
+    /// revoke it. See docs/rules/PIN1001.md and docs/leases.md.
+    /// </summary>
+    /// <remarks>
+    /// <para>What converts to what is data in <see cref="LeaseConversions"/>; this class is the engine. It is offered only
+    /// when the compilation references the lease library, the field is private in a non-partial class, every pin stored
+    /// in the field is an assignment statement the fix can rewrite, and every other use of the field is in the
+    /// conversion's member table (or a reset to <c>default</c>).</para>
+    /// <para>Each pin becomes a local lease, a registration on its <c>RevocationRequested</c> token, then the store into the
+    /// field. The registration disposes that very lease (captured in the local, so a later reassignment or reset of the
+    /// field cannot redirect it) after a TODO where the holder must stop native use. Disposing is what lets a
+    /// <c>RevokeAsync</c> finish (it waits for the open scopes and the holder's <c>Dispose</c>); for a holder whose address
+    /// went to native code it is only correct once the TODO is done. The fix keeps the lease private, so nothing can revoke
+    /// it until the user hands it to an owner: until then the code behaves as before (the default budget only counts).</para>
+    /// </remarks>
+    [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(ConvertToPinLeaseCodeFix)), Shared]
+    public sealed class ConvertToPinLeaseCodeFix : CodeFixProvider
+    {
+        public const string EquivalenceKey = "PIN1001.ConvertToLease";
+
+        internal const string Title = "Convert to a revocable PinLease";
+
+        private static readonly FixAllProvider s_fixAll = PinFixes.CreateFixAll(RewriteAsync);
+
+        /// <summary>Marks the lease type names whose namespace the fix imports.</summary>
+        private static readonly SyntaxAnnotation s_importAnnotation = new("PinAnalyzers.ImportLeases");
+
+        /// <summary>Marks the <c>!</c> the fix adds after a nullable lease field.</summary>
+        private static readonly SyntaxAnnotation s_suppressionAnnotation = new("PinAnalyzers.LeaseSuppression");
+
+        public override ImmutableArray<string> FixableDiagnosticIds { get; } = LeaseConversions.All.Select(c => c.DiagnosticId).Distinct().ToImmutableArray();
+
+        public override FixAllProvider GetFixAllProvider() => s_fixAll;
+
+        public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+        {
+            var document = context.Document;
+            var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+            if (root is null)
+            {
+                return;
+            }
+
+            foreach (var diagnostic in context.Diagnostics)
+            {
+                if (PinFixes.FindPin(root, diagnostic.Location.SourceSpan) is not { } pin
+                    || await PlanAsync(document, root, pin, context.CancellationToken).ConfigureAwait(false) is not { } plan
+                    || plan.Conversion.DiagnosticId != diagnostic.Id)
+                {
+                    continue;
+                }
+
+                var span = diagnostic.Location.SourceSpan;
+                context.RegisterCodeFix(
+                    CodeAction.Create(
+                        plan.Conversion.Title,
+                        async cancellationToken => await PinFixes.FixOneAsync(document, span, RewriteAsync, cancellationToken).ConfigureAwait(false) ?? document,
+                        plan.Conversion.EquivalenceKey),
+                    diagnostic);
+            }
+        }
+
+        private static async Task<SyntaxNode?> RewriteAsync(Document document, SyntaxNode root, ExpressionSyntax pin, CancellationToken cancellationToken)
+        {
+            if (await PlanAsync(document, root, pin, cancellationToken).ConfigureAwait(false) is not { } plan)
+            {
+                return null;
+            }
+
+            var editor = await DocumentEditor.CreateAsync(document, cancellationToken).ConfigureAwait(false);
+            plan.Apply(editor);
+            var changed = editor.GetChangedDocument();
+            if (plan.ImportLeases)
+            {
+                // The code action's cleanup (Simplifier.AddImportsAnnotation) left this namespace unimported in the tests
+                // (Workspaces 4.14), so the fix adds the directive itself with the syntax-based import adder.
+                changed = await ImportAdder.AddImportsAsync(changed, s_importAnnotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            if (plan.Annotate)
+            {
+                changed = await DropNeedlessSuppressionsAsync(changed, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await changed.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        /// <summary><c>_f!.Address</c> becomes <c>_f.Address</c> where the compiler knows <c>_f</c> is not null (after the store, after a guard).</summary>
+        private static async Task<Document> DropNeedlessSuppressionsAsync(Document document, CancellationToken cancellationToken)
+        {
+            var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+            var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
+            if (root is null || model is null)
+            {
+                return document;
+            }
+
+            var needless = root.GetAnnotatedNodes(s_suppressionAnnotation)
+                .OfType<PostfixUnaryExpressionSyntax>()
+                .Where(s => model.GetTypeInfo(s.Operand, cancellationToken).Nullability.FlowState == NullableFlowState.NotNull)
+                .ToList();
+            var cleaned = root.ReplaceNodes(root.GetAnnotatedNodes(s_suppressionAnnotation), (original, current) =>
+                needless.Contains(original) && current is PostfixUnaryExpressionSyntax suppression
+                    ? suppression.Operand.WithTriviaFrom(suppression)
+                    : current.WithoutAnnotations(s_suppressionAnnotation));
+            return document.WithSyntaxRoot(cleaned);
+        }
+
+        private static async Task<Plan?> PlanAsync(Document document, SyntaxNode root, ExpressionSyntax pin, CancellationToken cancellationToken)
+        {
+            var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
+            if (model is null
+                || PinApis.Create(model.Compilation) is not { } apis
+                || model.GetOperation(pin, cancellationToken) is not { } operation
+                || HandlePinSites.Find(operation, apis) is not { } site
+                || LeaseConversions.For(site.Kind) is not { } conversion
+                || model.Compilation.GetTypeByMetadataName(conversion.LeaseTypeMetadataName) is not { DeclaredAccessibility: Accessibility.Public } leaseDefinition)
+            {
+                return null;
+            }
+
+            return new Planner(model, apis, conversion, leaseDefinition, cancellationToken).Plan(pin, root);
+        }
+
+        /// <summary>Where a pin assignment sits, which decides how its one statement becomes three.</summary>
+        private enum Placement
+        {
+            /// <summary>A statement of a block or switch section: the new statements go around it.</summary>
+            InList,
+
+            /// <summary>The embedded statement of an <c>if</c>, loop, <c>using</c>...: it becomes a block.</summary>
+            Embedded,
+
+            /// <summary>The expression body of a constructor or void method: the member gets a block body.</summary>
+            ArrowBody,
+        }
+
+        /// <summary><c>_field = pin</c>, where it sits, and the lease it becomes.</summary>
+        private sealed class PinAssignment
+        {
+            internal PinAssignment(AssignmentExpressionSyntax assignment, SyntaxNode holder, Placement placement, LeaseAcquisition acquisition)
+            {
+                Assignment = assignment;
+                Holder = holder;
+                Placement = placement;
+                Acquisition = acquisition;
+            }
+
+            internal AssignmentExpressionSyntax Assignment { get; }
+
+            /// <summary>The expression statement, or for <see cref="Placement.ArrowBody"/> the member.</summary>
+            internal SyntaxNode Holder { get; }
+
+            internal Placement Placement { get; }
+
+            internal LeaseAcquisition Acquisition { get; }
+
+            internal string LocalName { get; set; } = string.Empty;
+        }
+
+        /// <summary>The checks of one fix; the result is a <see cref="Plan"/> or null (no fix).</summary>
+        private sealed class Planner
+        {
+            private readonly SemanticModel _model;
+            private readonly PinApis _apis;
+            private readonly LeaseConversion _conversion;
+            private readonly INamedTypeSymbol _leaseDefinition;
+            private readonly CancellationToken _cancellationToken;
+
+            internal Planner(SemanticModel model, PinApis apis, LeaseConversion conversion, INamedTypeSymbol leaseDefinition, CancellationToken cancellationToken)
+            {
+                _model = model;
+                _apis = apis;
+                _conversion = conversion;
+                _leaseDefinition = leaseDefinition;
+                _cancellationToken = cancellationToken;
+            }
+
+            internal Plan? Plan(ExpressionSyntax pin, SyntaxNode root)
+            {
+                // The handle field the pin is stored into: `_f = pin;` or `this._f = pin;`.
+                var value = PinFixes.WalkUpParentheses(pin);
+                if (value.Parent is not AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression } assignment
+                    || assignment.Right != value
+                    || FieldNamedBy(assignment.Left) is not { } field)
+                {
+                    return null;
+                }
+
+                if (field.DeclaredAccessibility != Accessibility.Private
+                    || field.IsConst
+                    || field.IsVolatile
+                    || !_conversion.IsHandleType(_apis, field.Type)
+                    || field.DeclaringSyntaxReferences.Length != 1
+                    || field.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Variables.Count: 1, Parent: FieldDeclarationSyntax fieldDeclaration } } declarator
+                    || (declarator.Initializer is { } initializer && !IsReset(initializer.Value)))
+                {
+                    return null;
+                }
+
+                var type = field.ContainingType;
+                if (type.TypeKind != TypeKind.Class
+                    || type.DeclaringSyntaxReferences.Length != 1
+                    || type.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not TypeDeclarationSyntax typeDeclaration
+                    || typeDeclaration.Modifiers.Any(SyntaxKind.PartialKeyword)
+                    || typeDeclaration.SyntaxTree != root.SyntaxTree)
+                {
+                    return null;
+                }
+
+                var plan = new Plan(_model, _conversion, field, fieldDeclaration, declarator, typeDeclaration);
+                if (!CollectUses(plan) || !plan.Pins.Any(p => p.Assignment == assignment))
+                {
+                    return null;
+                }
+
+                // One lease type for the field, and a lease type that has what the rewrite calls.
+                var leaseType = plan.Pins[0].Acquisition.LeaseType;
+                if (plan.Pins.Any(p => !SymbolEqualityComparer.Default.Equals(p.Acquisition.LeaseType, leaseType))
+                    || !HasMembers(leaseType, plan))
+                {
+                    return null;
+                }
+
+                plan.LeaseType = leaseType;
+                plan.MayBeNull = plan.Resets.Count > 0 || !plan.Pins.Any(p => AssignsInEveryConstructor(p, field, typeDeclaration));
+                plan.Annotate = plan.MayBeNull && _model.GetNullableContext(fieldDeclaration.SpanStart).AnnotationsEnabled();
+                plan.ImportLeases = CanImport(leaseType.ContainingNamespace, root);
+                NameLocals(plan);
+                return plan;
+            }
+
+            /// <summary>No simple name in the document means a type that a using directive for <paramref name="ns"/> could shadow or make ambiguous.</summary>
+            private bool CanImport(INamespaceSymbol ns, SyntaxNode root)
+            {
+                var types = ns.GetTypeMembers().Where(t => t.DeclaredAccessibility == Accessibility.Public).ToList();
+                var names = new HashSet<string>(types.Select(t => t.Name));
+                foreach (var name in root.DescendantNodes().OfType<SimpleNameSyntax>())
+                {
+                    if (names.Contains(name.Identifier.ValueText)
+                        && _model.GetSymbolInfo(name, _cancellationToken).Symbol is INamedTypeSymbol named
+                        && !SymbolEqualityComparer.Default.Equals(named.ContainingNamespace, ns))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+
+            /// <summary>
+            /// Every reference to the field in its type: the pins stored into it, resets, and uses from the conversion's
+            /// member table. Anything else — the field passed on, copied, read from another instance — means no fix.
+            /// </summary>
+            private bool CollectUses(Plan plan)
+            {
+                var pinHolders = new List<SyntaxNode>();
+                foreach (var identifier in References(plan.TypeDeclaration, plan.Field))
+                {
+                    if (!PinFixes.IsTrivialReceiver(identifier))
+                    {
+                        return false;
+                    }
+
+                    var reference = PinFixes.ReferenceExpression(identifier);
+                    switch (reference.Parent)
+                    {
+                        case AssignmentExpressionSyntax assignment when assignment.Left == reference:
+                            if (!assignment.IsKind(SyntaxKind.SimpleAssignmentExpression))
+                            {
+                                return false;
+                            }
+
+                            if (IsReset(assignment.Right) && assignment.Parent is ExpressionStatementSyntax)
+                            {
+                                plan.Resets.Add(assignment);
+                            }
+                            else if (PinAssignmentOf(assignment) is { } pin)
+                            {
+                                plan.Pins.Add(pin);
+                                pinHolders.Add(pin.Holder);
+                            }
+                            else
+                            {
+                                return false;
+                            }
+
+                            break;
+
+                        case MemberAccessExpressionSyntax access when access.Expression == reference && access.IsKind(SyntaxKind.SimpleMemberAccessExpression):
+                            var name = access.Name.Identifier.ValueText;
+                            var isCall = access.Parent is InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0 } call && call.Expression == access;
+                            if (_conversion.Find(name, isCall) is not { } mapping
+                                || (!isCall && IsWrite(access))
+                                || !IsHandleMember(access, plan.Field.Type))
+                            {
+                                return false;
+                            }
+
+                            plan.Uses.Add(new Use(isCall ? (ExpressionSyntax)access.Parent! : access, reference, mapping));
+                            break;
+
+                        default:
+                            return false;
+                    }
+                }
+
+                // A use inside a pin statement (`_h = GCHandle.Alloc(_h.Target, ...)`) would be edited twice.
+                if (plan.Uses.Any(u => u.Node.Ancestors().Any(pinHolders.Contains)) || plan.Resets.Any(r => r.Ancestors().Any(pinHolders.Contains)))
+                {
+                    return false;
+                }
+
+                FindGuards(plan);
+                return true;
+            }
+
+            /// <summary><c>_f = pin</c> as a statement the fix can turn into three, with the lease it becomes; null otherwise.</summary>
+            private PinAssignment? PinAssignmentOf(AssignmentExpressionSyntax assignment)
+            {
+                var right = assignment.Right;
+                while (right is ParenthesizedExpressionSyntax parenthesized)
+                {
+                    right = parenthesized.Expression;
+                }
+
+                if (right is not (InvocationExpressionSyntax or BaseObjectCreationExpressionSyntax)
+                    || _model.GetOperation(right, _cancellationToken) is not { } operation
+                    || HandlePinSites.Find(operation, _apis) is not { } site
+                    || site.Kind != _conversion.PinKind
+                    || _conversion.Acquisition(site, _leaseDefinition, _model, _cancellationToken) is not { } acquisition)
+                {
+                    return null;
+                }
+
+                switch (assignment.Parent)
+                {
+                    case ExpressionStatementSyntax statement when statement.Parent is BlockSyntax or SwitchSectionSyntax:
+                        return new PinAssignment(assignment, statement, Placement.InList, acquisition);
+
+                    case ExpressionStatementSyntax statement when IsEmbedded(statement):
+                        return new PinAssignment(assignment, statement, Placement.Embedded, acquisition);
+
+                    case ArrowExpressionClauseSyntax arrow when arrow.Parent is ConstructorDeclarationSyntax
+                        or MethodDeclarationSyntax { ReturnType: PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword } }
+                        or LocalFunctionStatementSyntax { ReturnType: PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword } }:
+                        return new PinAssignment(assignment, arrow.Parent, Placement.ArrowBody, acquisition);
+
+                    default:
+                        // A field initializer has no statement to register after; an assignment inside an expression has no
+                        // place for the lease local.
+                        return null;
+                }
+            }
+
+            private static bool IsEmbedded(StatementSyntax statement)
+                => statement.Parent switch
+                {
+                    IfStatementSyntax or ElseClauseSyntax or WhileStatementSyntax or DoStatementSyntax or ForStatementSyntax
+                        or CommonForEachStatementSyntax or UsingStatementSyntax or LockStatementSyntax or FixedStatementSyntax => true,
+                    _ => false,
+                };
+
+            /// <summary>The member is the handle's own (or a <c>GCHandleExtensions</c> method), not a user extension of the same name.</summary>
+            private bool IsHandleMember(MemberAccessExpressionSyntax access, ITypeSymbol handleType)
+            {
+                var symbol = _model.GetSymbolInfo(access, _cancellationToken).Symbol;
+                var owner = symbol?.ContainingType?.OriginalDefinition;
+                return owner is not null
+                    && (SymbolEqualityComparer.Default.Equals(owner, handleType.OriginalDefinition)
+                        || SymbolEqualityComparer.Default.Equals(owner, _apis.GCHandleExtensions));
+            }
+
+            /// <summary>
+            /// <c>if (h.IsAllocated) h.Free();</c>, or <c>if (h.IsAllocated) { h.Free(); h = default; }</c> (no <c>else</c>, no
+            /// comments), is just its body: <c>Dispose</c> may be called twice, and <c>?.</c> covers a field that is null.
+            /// </summary>
+            private static void FindGuards(Plan plan)
+            {
+                foreach (var release in plan.Uses.Where(u => u.Mapping.Kind == LeaseMemberKind.Release).ToList())
+                {
+                    if (release.Node.Parent is not ExpressionStatementSyntax statement)
+                    {
+                        continue;
+                    }
+
+                    IfStatementSyntax? guard = null;
+                    var resets = new List<AssignmentExpressionSyntax>();
+                    if (statement.Parent is IfStatementSyntax direct && direct.Statement == statement)
+                    {
+                        guard = direct;
+                    }
+                    else if (statement.Parent is BlockSyntax { Parent: IfStatementSyntax wrapping } block && wrapping.Statement == block && block.Statements[0] == statement)
+                    {
+                        foreach (var rest in block.Statements.Skip(1))
+                        {
+                            if (rest is not ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax reset } || !plan.Resets.Contains(reset))
+                            {
+                                resets = null;
+                                break;
+                            }
+
+                            resets.Add(reset);
+                        }
+
+                        guard = resets is null || (resets.Count > 0 && wrapping.Parent is not (BlockSyntax or SwitchSectionSyntax)) ? null : wrapping;
+                    }
+
+                    if (guard is not { Else: null }
+                        || plan.Uses.FirstOrDefault(u => u.Node == guard.Condition) is not { Mapping.Kind: LeaseMemberKind.IsPinned } condition
+                        || guard.WithoutLeadingTrivia().WithoutTrailingTrivia().DescendantTrivia().Any(t => t.IsKind(SyntaxKind.SingleLineCommentTrivia) || t.IsKind(SyntaxKind.MultiLineCommentTrivia)))
+                    {
+                        continue;
+                    }
+
+                    plan.Guards.Add(new Guard(guard, release, resets!));
+                    plan.Uses.Remove(release);
+                    plan.Uses.Remove(condition);
+                }
+            }
+
+            /// <summary>The lease has the acquisition methods, the revocation token and every member the rewrite uses.</summary>
+            private static bool HasMembers(INamedTypeSymbol leaseType, Plan plan)
+            {
+                var needed = new HashSet<string> { "RevocationRequested", "Dispose", "IsPinned" };
+                needed.UnionWith(plan.Uses.Select(u => u.Mapping.LeaseMember));
+                foreach (var name in needed)
+                {
+                    if (!leaseType.GetMembers(name).Any(m => !m.IsStatic && m.DeclaredAccessibility == Accessibility.Public))
+                    {
+                        return false;
+                    }
+                }
+
+                return plan.Pins.All(p => leaseType.GetMembers(p.Acquisition.Method).Any(m => m is IMethodSymbol { IsStatic: true, DeclaredAccessibility: Accessibility.Public }));
+            }
+
+            /// <summary>
+            /// The field holds a lease once the object is constructed: a pin is a top-level statement of a constructor that
+            /// does not return early, and every other constructor chains to another with <c>this(...)</c>.
+            /// </summary>
+            private bool AssignsInEveryConstructor(PinAssignment pin, IFieldSymbol field, TypeDeclarationSyntax typeDeclaration)
+            {
+                var constructor = pin.Placement switch
+                {
+                    Placement.InList when pin.Holder.Parent is BlockSyntax { Parent: ConstructorDeclarationSyntax inBody } => inBody,
+                    Placement.ArrowBody when pin.Holder is ConstructorDeclarationSyntax arrowBodied => arrowBodied,
+                    _ => null,
+                };
+                var isStatic = field.IsStatic;
+                if (constructor is null
+                    || constructor.Parent != typeDeclaration
+                    || constructor.Modifiers.Any(SyntaxKind.StaticKeyword) != isStatic
+                    || constructor.Body?.DescendantNodes(n => n is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)).OfType<ReturnStatementSyntax>().Any() == true)
+                {
+                    return false;
+                }
+
+                // A primary constructor does not assign the field, and every other constructor goes through it.
+                if (!isStatic && field.ContainingType.InstanceConstructors.Any(c => c.DeclaringSyntaxReferences.Any(r => r.GetSyntax(_cancellationToken) is TypeDeclarationSyntax)))
+                {
+                    return false;
+                }
+
+                return typeDeclaration.Members.OfType<ConstructorDeclarationSyntax>()
+                    .Where(c => c != constructor && c.Modifiers.Any(SyntaxKind.StaticKeyword) == isStatic)
+                    .All(c => c.Initializer is { RawKind: (int)SyntaxKind.ThisConstructorInitializer });
+            }
+
+            /// <summary>A local for each pin's lease, named after the field (<c>_handle</c> → <c>lease</c>, <c>_send</c> → <c>sendLease</c>).</summary>
+            private void NameLocals(Plan plan)
+            {
+                var chosenIn = new Dictionary<SyntaxNode, HashSet<string>>();
+                var stem = LocalStem(plan.Field.Name);
+                foreach (var pin in plan.Pins)
+                {
+                    var member = pin.Holder.AncestorsAndSelf().FirstOrDefault(a => a is MemberDeclarationSyntax and not BaseTypeDeclarationSyntax) ?? pin.Holder;
+                    if (!chosenIn.TryGetValue(member, out var chosen))
+                    {
+                        chosenIn.Add(member, chosen = new HashSet<string>());
+                    }
+
+                    var taken = new HashSet<string>(member.DescendantTokens().Where(t => t.IsKind(SyntaxKind.IdentifierToken)).Select(t => t.ValueText));
+                    var name = stem;
+                    for (var i = 2; chosen.Contains(name) || taken.Contains(name) || !_model.LookupSymbols(pin.Holder.SpanStart, name: name).IsEmpty; i++)
+                    {
+                        name = stem + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    }
+
+                    chosen.Add(name);
+                    pin.LocalName = name;
+                }
+            }
+
+            private static string LocalStem(string fieldName)
+            {
+                var stem = fieldName;
+                foreach (var prefix in new[] { "s_", "m_", "t_", "_" })
+                {
+                    if (stem.StartsWith(prefix, System.StringComparison.Ordinal))
+                    {
+                        stem = stem.Substring(prefix.Length);
+                        break;
+                    }
+                }
+
+                if (stem.EndsWith("Handle", System.StringComparison.OrdinalIgnoreCase))
+                {
+                    stem = stem.Substring(0, stem.Length - "Handle".Length);
+                }
+
+                stem = stem.Length == 0 ? "lease" : char.ToLowerInvariant(stem[0]) + stem.Substring(1) + "Lease";
+                return SyntaxFacts.IsValidIdentifier(stem) && SyntaxFacts.GetKeywordKind(stem) == SyntaxKind.None ? stem : "lease";
+            }
+
+            /// <summary>The field of this object (or a static field) that <paramref name="expression"/> names: <c>_f</c> or <c>this._f</c>.</summary>
+            private IFieldSymbol? FieldNamedBy(ExpressionSyntax expression)
+                => expression is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax }
+                    ? _model.GetSymbolInfo(expression, _cancellationToken).Symbol as IFieldSymbol
+                    : null;
+
+            /// <summary><c>default</c>, <c>default(T)</c> or <c>new GCHandle()</c>: the field holds no handle.</summary>
+            private static bool IsReset(ExpressionSyntax expression)
+                => expression is LiteralExpressionSyntax { RawKind: (int)SyntaxKind.DefaultLiteralExpression }
+                    or DefaultExpressionSyntax
+                    or BaseObjectCreationExpressionSyntax { ArgumentList.Arguments.Count: 0, Initializer: null }
+                    or BaseObjectCreationExpressionSyntax { ArgumentList: null, Initializer: null };
+
+            private static bool IsWrite(ExpressionSyntax reference)
+                => reference.Parent switch
+                {
+                    AssignmentExpressionSyntax assignment => assignment.Left == reference,
+                    ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None) || argument.Parent is TupleExpressionSyntax,
+                    RefExpressionSyntax or PrefixUnaryExpressionSyntax { RawKind: not (int)SyntaxKind.LogicalNotExpression } or PostfixUnaryExpressionSyntax => true,
+                    _ => false,
+                };
+
+            private IEnumerable<IdentifierNameSyntax> References(SyntaxNode scope, ISymbol symbol)
+            {
+                var name = symbol.Name;
+                foreach (var identifier in scope.DescendantNodes().OfType<IdentifierNameSyntax>())
+                {
+                    if (identifier.Identifier.ValueText == name
+                        && _model.GetSymbolInfo(identifier, _cancellationToken).Symbol is { } referenced
+                        && SymbolEqualityComparer.Default.Equals(referenced.OriginalDefinition, symbol.OriginalDefinition))
+                    {
+                        yield return identifier;
+                    }
+                }
+            }
+        }
+
+        /// <summary>A use of the handle field: the node replaced (the call, or the property access), the field reference, the mapping.</summary>
+        private sealed class Use
+        {
+            internal Use(ExpressionSyntax node, ExpressionSyntax reference, LeaseMemberMapping mapping)
+            {
+                Node = node;
+                Reference = reference;
+                Mapping = mapping;
+            }
+
+            internal ExpressionSyntax Node { get; }
+
+            internal ExpressionSyntax Reference { get; }
+
+            internal LeaseMemberMapping Mapping { get; }
+        }
+
+        /// <summary><c>if (h.IsAllocated) { h.Free(); h = default; }</c>, which becomes its body.</summary>
+        private sealed class Guard
+        {
+            internal Guard(IfStatementSyntax statement, Use release, List<AssignmentExpressionSyntax> resets)
+            {
+                Statement = statement;
+                Release = release;
+                Resets = resets;
+            }
+
+            internal IfStatementSyntax Statement { get; }
+
+            internal Use Release { get; }
+
+            internal List<AssignmentExpressionSyntax> Resets { get; }
+        }
+
+        /// <summary>The edits of one fix, decided by <see cref="Planner"/>.</summary>
+        private sealed class Plan
+        {
+            private readonly SemanticModel _model;
+
+            internal Plan(SemanticModel model, LeaseConversion conversion, IFieldSymbol field, FieldDeclarationSyntax fieldDeclaration, VariableDeclaratorSyntax declarator, TypeDeclarationSyntax typeDeclaration)
+            {
+                _model = model;
+                Conversion = conversion;
+                Field = field;
+                FieldDeclaration = fieldDeclaration;
+                Declarator = declarator;
+                TypeDeclaration = typeDeclaration;
+            }
+
+            internal LeaseConversion Conversion { get; }
+
+            internal IFieldSymbol Field { get; }
+
+            internal FieldDeclarationSyntax FieldDeclaration { get; }
+
+            internal VariableDeclaratorSyntax Declarator { get; }
+
+            internal TypeDeclarationSyntax TypeDeclaration { get; }
+
+            internal List<PinAssignment> Pins { get; } = new();
+
+            /// <summary><c>_f = default</c> statements: they become <c>_f = null</c>.</summary>
+            internal List<AssignmentExpressionSyntax> Resets { get; } = new();
+
+            internal List<Use> Uses { get; } = new();
+
+            internal List<Guard> Guards { get; } = new();
+
+            internal INamedTypeSymbol LeaseType { get; set; } = null!;
+
+            /// <summary>The field can be null when read: not set by every constructor, or reset.</summary>
+            internal bool MayBeNull { get; set; }
+
+            /// <summary>The field's type gets a <c>?</c> (it may be null and nullable annotations are on).</summary>
+            internal bool Annotate { get; set; }
+
+            /// <summary>
+            /// Add a using directive for the lease namespace: false when a simple name in the document already means
+            /// another type of the same name as one of the namespace's, which the directive could make ambiguous (then
+            /// the lease type stays qualified).
+            /// </summary>
+            internal bool ImportLeases { get; set; }
+
+            internal void Apply(DocumentEditor editor)
+            {
+                var oldType = FieldDeclaration.Declaration.Type;
+                var fieldType = LeaseTypeSyntax(editor.Generator);
+                editor.ReplaceNode(oldType, (Annotate ? NullableType(fieldType) : fieldType).WithTriviaFrom(oldType));
+                if (Declarator.Initializer is not null)
+                {
+                    editor.ReplaceNode(Declarator, Declarator.WithInitializer(null).WithIdentifier(Declarator.Identifier.WithTrailingTrivia()));
+                }
+
+                var endOfLine = EndOfLineOf(FieldDeclaration);
+                foreach (var pin in Pins)
+                {
+                    ReplacePin(editor, pin, endOfLine);
+                }
+
+                var guardedResets = new HashSet<AssignmentExpressionSyntax>(Guards.SelectMany(g => g.Resets));
+                foreach (var reset in Resets.Where(r => !guardedResets.Contains(r)))
+                {
+                    editor.ReplaceNode(reset.Right, LiteralExpression(SyntaxKind.NullLiteralExpression).WithTriviaFrom(reset.Right));
+                }
+
+                foreach (var use in Uses)
+                {
+                    var (replaced, replacement) = Rewrite(use, editor.Generator);
+                    editor.ReplaceNode(replaced, replacement.WithTriviaFrom(replaced).WithAdditionalAnnotations(Formatter.Annotation));
+                }
+
+                foreach (var guard in Guards)
+                {
+                    var body = new List<StatementSyntax> { ExpressionStatement(Release(guard.Release.Reference)) };
+                    body.AddRange(guard.Resets.Select(r => ExpressionStatement(r.WithoutTrivia().WithRight(LiteralExpression(SyntaxKind.NullLiteralExpression)))));
+                    body[0] = body[0].WithLeadingTrivia(guard.Statement.GetLeadingTrivia());
+                    body[body.Count - 1] = body[body.Count - 1].WithTrailingTrivia(guard.Statement.GetTrailingTrivia());
+                    if (body.Count > 1)
+                    {
+                        editor.InsertAfter(guard.Statement, body.Skip(1).Select(b => b.WithAdditionalAnnotations(Formatter.Annotation)));
+                    }
+
+                    editor.ReplaceNode(guard.Statement, body[0].WithAdditionalAnnotations(Formatter.Annotation));
+                }
+            }
+
+            /// <summary>
+            /// <c>_f = pin;</c> becomes
+            /// <c>var lease = Lease.Acquire(x); lease.RevocationRequested.Register(() =&gt; { /* TODO */ lease.Dispose(); }); _f = lease;</c>.
+            /// </summary>
+            private void ReplacePin(DocumentEditor editor, PinAssignment pin, string endOfLine)
+            {
+                var name = pin.LocalName;
+                var acquire = InvocationExpression(
+                    MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, LeaseTypeSyntax(editor.Generator), IdentifierName(pin.Acquisition.Method)),
+                    ArgumentList(SingletonSeparatedList(Argument(pin.Acquisition.Argument.WithoutTrivia()))));
+                var declaration = LocalDeclarationStatement(VariableDeclaration(
+                    IdentifierName("var"),
+                    SingletonSeparatedList(VariableDeclarator(Identifier(name)).WithInitializer(EqualsValueClause(acquire)))));
+                var todo = $"// TODO(PinLease): the owner wants the {Conversion.ResourceNoun} back: stop all native use of it here (deregister it), then dispose the lease.";
+                var dispose = ExpressionStatement(InvocationExpression(Member(IdentifierName(name), "Dispose")))
+                    .WithLeadingTrivia(ElasticMarker, Comment(todo), ElasticEndOfLine(endOfLine), ElasticMarker);
+                var registration = ExpressionStatement(InvocationExpression(
+                    Member(Member(IdentifierName(name), "RevocationRequested"), "Register"),
+                    ArgumentList(SingletonSeparatedList(Argument(ParenthesizedLambdaExpression(ParameterList(), Block(dispose)))))));
+                var store = ExpressionStatement(pin.Assignment.WithoutLeadingTrivia().WithRight(IdentifierName(name).WithTriviaFrom(pin.Assignment.Right)));
+                var statements = new StatementSyntax[] { declaration, registration, store };
+
+                switch (pin.Placement)
+                {
+                    case Placement.InList:
+                        var statement = (StatementSyntax)pin.Holder;
+                        editor.InsertBefore(statement, new SyntaxNode[]
+                        {
+                            declaration.WithLeadingTrivia(statement.GetLeadingTrivia()).WithAdditionalAnnotations(Formatter.Annotation),
+                            registration.WithAdditionalAnnotations(Formatter.Annotation),
+                        });
+                        editor.ReplaceNode(statement, store.WithLeadingTrivia(ElasticMarker).WithTrailingTrivia(statement.GetTrailingTrivia()).WithAdditionalAnnotations(Formatter.Annotation));
+                        break;
+
+                    case Placement.Embedded:
+                        editor.ReplaceNode(pin.Holder, Block(statements).WithTriviaFrom(pin.Holder).WithAdditionalAnnotations(Formatter.Annotation));
+                        break;
+
+                    default:
+                        var body = Block(statements);
+                        SyntaxNode member = pin.Holder switch
+                        {
+                            BaseMethodDeclarationSyntax method => method.WithExpressionBody(null).WithSemicolonToken(default).WithBody(body),
+                            LocalFunctionStatementSyntax function => function.WithExpressionBody(null).WithSemicolonToken(default).WithBody(body),
+                            _ => pin.Holder,
+                        };
+                        editor.ReplaceNode(pin.Holder, member.WithTrailingTrivia(pin.Holder.GetTrailingTrivia()).WithAdditionalAnnotations(Formatter.Annotation));
+                        break;
+                }
+            }
+
+            /// <summary>What a use of the handle becomes, and the node it replaces.</summary>
+            private (SyntaxNode Replaced, ExpressionSyntax Replacement) Rewrite(Use use, SyntaxGenerator generator)
+            {
+                var lease = Receiver(use.Reference);
+                switch (use.Mapping.Kind)
+                {
+                    case LeaseMemberKind.Address:
+                        ExpressionSyntax address = Member(lease, "Address");
+                        if (_model.GetTypeInfo(use.Node).Type is IPointerTypeSymbol pointer)
+                        {
+                            // GetAddressOfArrayData() was a T*; Address is an IntPtr.
+                            var pointerType = (TypeSyntax)generator.TypeExpression(pointer);
+                            address = ParenthesizedExpression(CastExpression(pointerType, address)).WithAdditionalAnnotations(Simplifier.Annotation);
+                        }
+
+                        return (use.Node, address);
+
+                    case LeaseMemberKind.Release:
+                        return (use.Node, Release(use.Reference));
+
+                    case LeaseMemberKind.Array:
+                        ExpressionSyntax array = Member(lease, "Array");
+                        if (_model.GetTypeInfo(use.Node).Type is { IsReferenceType: true, NullableAnnotation: NullableAnnotation.NotAnnotated }
+                            && _model.GetNullableContext(use.Node.SpanStart).WarningsEnabled())
+                        {
+                            // PinnedGCHandle<T[]>.Target is a T[]; the lease of an array always has it.
+                            array = PostfixUnaryExpression(SyntaxKind.SuppressNullableWarningExpression, array);
+                        }
+
+                        return (use.Node, array);
+
+                    default:
+                        var negated = use.Node.Parent is PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.LogicalNotExpression };
+                        var replaced = negated ? use.Node.Parent! : use.Node;
+                        return (replaced, ParenthesizedExpression(IsPinned(use.Reference.WithoutTrivia(), negated, use.Node)).WithAdditionalAnnotations(Simplifier.Annotation));
+                }
+            }
+
+            /// <summary><c>lease.IsPinned</c>, or for a field that may be null <c>lease is { IsPinned: true }</c> (older C#: <c>lease != null &amp;&amp; lease.IsPinned</c>).</summary>
+            private ExpressionSyntax IsPinned(ExpressionSyntax lease, bool negated, SyntaxNode at)
+            {
+                ExpressionSyntax pinned;
+                if (!MayBeNull)
+                {
+                    pinned = Member(lease, "IsPinned");
+                }
+                else if (PinFixes.LanguageVersionOf(at) >= LanguageVersion.CSharp8)
+                {
+                    var pattern = RecursivePattern(
+                        null,
+                        null,
+                        PropertyPatternClause(SingletonSeparatedList(Subpattern(NameColon(IdentifierName("IsPinned")), ConstantPattern(LiteralExpression(SyntaxKind.TrueLiteralExpression))))),
+                        null);
+                    if (negated && PinFixes.LanguageVersionOf(at) >= LanguageVersion.CSharp9)
+                    {
+                        return IsPatternExpression(lease, UnaryPattern(Token(SyntaxKind.NotKeyword), pattern));
+                    }
+
+                    pinned = IsPatternExpression(lease, pattern);
+                }
+                else
+                {
+                    pinned = BinaryExpression(
+                        SyntaxKind.LogicalAndExpression,
+                        BinaryExpression(SyntaxKind.NotEqualsExpression, lease, LiteralExpression(SyntaxKind.NullLiteralExpression)),
+                        Member(lease, "IsPinned"));
+                }
+
+                return negated ? PrefixUnaryExpression(SyntaxKind.LogicalNotExpression, ParenthesizedExpression(pinned).WithAdditionalAnnotations(Simplifier.Annotation)) : pinned;
+            }
+
+            /// <summary><c>lease.Dispose()</c>, or <c>lease?.Dispose()</c> when the field may be null.</summary>
+            private ExpressionSyntax Release(ExpressionSyntax reference)
+                => MayBeNull
+                    ? ConditionalAccessExpression(reference.WithoutTrivia(), InvocationExpression(MemberBindingExpression(IdentifierName("Dispose"))))
+                    : InvocationExpression(Member(reference.WithoutTrivia(), "Dispose"));
+
+            /// <summary>
+            /// The field as the receiver of a lease member: <c>_f!</c> when its type is annotated (<see cref="DropNeedlessSuppressionsAsync"/>
+            /// removes the <c>!</c> where the compiler knows the field is not null).
+            /// </summary>
+            private ExpressionSyntax Receiver(ExpressionSyntax reference)
+                => Annotate
+                    ? PostfixUnaryExpression(SyntaxKind.SuppressNullableWarningExpression, reference.WithoutTrivia()).WithAdditionalAnnotations(s_suppressionAnnotation)
+                    : reference.WithoutTrivia();
+
+            private static MemberAccessExpressionSyntax Member(ExpressionSyntax receiver, string name)
+                => MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, receiver, IdentifierName(name));
+
+            /// <summary>The lease type, fully qualified and annotated for the cleanup to import its namespace and shorten it.</summary>
+            private TypeSyntax LeaseTypeSyntax(SyntaxGenerator generator)
+            {
+                var type = (TypeSyntax)generator.TypeExpression(LeaseType, addImport: true);
+                return ImportLeases ? type.WithAdditionalAnnotations(s_importAnnotation) : type;
+            }
+
+            private static string EndOfLineOf(SyntaxNode node)
+            {
+                foreach (var trivia in node.SyntaxTree.GetRoot().DescendantTrivia())
+                {
+                    if (trivia.IsKind(SyntaxKind.EndOfLineTrivia))
+                    {
+                        return trivia.ToString();
+                    }
+                }
+
+                return "\n";
+            }
+        }
+    }
+}
