@@ -77,8 +77,15 @@ namespace PinAnalyzers
             var location = fate.Site.Syntax.GetLocation();
             if (fate.Site.Kind == PinKind.Lease)
             {
-                // A lease that escapes (field, return, out) is meant to live long: that is what leases are for.
-                if (!fate.Escapes && fate.Release != PinRelease.AllPaths)
+                // A lease that escapes (field, return, out) is meant to live long: that is what leases are for. Its
+                // address escaping is not the lease escaping: nobody else can dispose it then.
+                var leaseEscapes = false;
+                foreach (var sink in fate.Sinks)
+                {
+                    leaseEscapes |= !sink.IsAddress;
+                }
+
+                if (!leaseEscapes && fate.Release != PinRelease.AllPaths)
                 {
                     yield return Diagnostic.Create(Descriptors.PIN5001LeaseNotDisposed, location, fate.DescribeLeak("disposed"));
                 }
@@ -127,7 +134,8 @@ namespace PinAnalyzers
                 }
 
                 var state = new HolderRevocation(apis);
-                context.RegisterOperationAction(state.OnAssignment, OperationKind.SimpleAssignment);
+                context.RegisterOperationAction(state.OnAssignment, OperationKind.SimpleAssignment, OperationKind.CoalesceAssignment);
+                context.RegisterOperationAction(state.OnFieldInitializer, OperationKind.FieldInitializer);
                 context.RegisterOperationAction(state.OnArgument, OperationKind.Argument);
                 context.RegisterOperationAction(state.OnPropertyReference, OperationKind.PropertyReference);
                 context.RegisterSymbolEndAction(state.OnEnd);
@@ -148,10 +156,26 @@ namespace PinAnalyzers
 
             private void OnAssignment(OperationAnalysisContext context)
             {
-                var assignment = (ISimpleAssignmentOperation)context.Operation;
+                // _lease = PinLease<T>.Acquire(...), and _lease ??= ...
+                var assignment = (IAssignmentOperation)context.Operation;
                 if (assignment.Target is IFieldReferenceOperation field && _apis.IsLease(field.Field.Type) && IsAcquisition(assignment.Value))
                 {
                     _held.TryAdd(field.Field, 0);
+                }
+            }
+
+            private void OnFieldInitializer(OperationAnalysisContext context)
+            {
+                var initializer = (IFieldInitializerOperation)context.Operation;
+                if (IsAcquisition(initializer.Value))
+                {
+                    foreach (var field in initializer.InitializedFields)
+                    {
+                        if (_apis.IsLease(field.Type))
+                        {
+                            _held.TryAdd(field, 0);
+                        }
+                    }
                 }
             }
 

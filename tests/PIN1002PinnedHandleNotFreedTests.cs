@@ -597,4 +597,60 @@ public sealed class PIN1002PinnedHandleNotFreedTests
                 }
             }
             """);
+
+    [Fact]
+    public Task ForEachOverArrayAndSpanDoesNotThrow()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern int fill(nint buffer, int count);
+
+                public static int Fill(byte[] buffer, int[] sizes, Span<byte> header)
+                {
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    var total = 0;
+                    foreach (var size in sizes)
+                    {
+                        total += fill(handle.AddrOfPinnedObject(), size);
+                    }
+
+                    foreach (var b in header)
+                    {
+                        total += b;
+                    }
+
+                    handle.Free();
+                    return total;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task ForEachOverListMayThrow()
+        => Verify.VerifyAsync("""
+            using System.Collections.Generic;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern int fill(nint buffer, int count);
+
+                public static int Fill(byte[] buffer, List<int> sizes)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    var total = 0;
+                    foreach (var size in sizes)
+                    {
+                        total += fill(handle.AddrOfPinnedObject(), size);
+                    }
+
+                    handle.Free();
+                    return total;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'GetEnumerator' throws"));
 }

@@ -368,7 +368,7 @@ public sealed class PIN5003ScopeNotDisposedTests
             }
             """);
 
-    [Fact(Skip = "implementation bug: the scope's own Address counts as a call that may throw (ReleasePaths.IsNonThrowingType knows GCHandle and MemoryHandle, not PinScope/MappedViewScope), so Enter; write(scope.Address, n); Dispose() is reported as \"may leak if 'Address' throws\"")]
+    [Fact]
     public Task OnlyPInvokeBetweenEnterAndDispose()
         => Verify.VerifyAsync("""
             using System.Runtime.InteropServices;
@@ -387,7 +387,7 @@ public sealed class PIN5003ScopeNotDisposedTests
             }
             """);
 
-    [Fact(Skip = "implementation bug: PinScope<T>.Length (a field read) counts as a call that may throw, so a scope disposed on both branches of 'if (scope.Length == 0)' is reported as \"may leak if 'Length' throws\"")]
+    [Fact]
     public Task ScopeLengthDoesNotThrow()
         => Verify.VerifyAsync("""
             using PinAnalyzers.Leases;

@@ -189,6 +189,10 @@ namespace PinAnalyzers.Flow
                         AssignTo(assignment.Target, assignment, role, token);
                         return;
 
+                    case ICoalesceAssignmentOperation coalesce when ReferenceEquals(coalesce.Value, value):
+                        AssignTo(coalesce.Target, coalesce, role, token);
+                        return;
+
                     case IReturnOperation returned when ReferenceEquals(returned.ReturnedValue, value):
                         if (returned.Kind == OperationKind.YieldReturn)
                         {
@@ -516,6 +520,12 @@ namespace PinAnalyzers.Flow
                 if (method.MethodKind == MethodKind.Constructor)
                 {
                     return IsAddressLike(type);
+                }
+
+                if (method.ReturnsByRef && (SymbolEqualityComparer.Default.Equals(type, _apis.MemoryMarshal) || SymbolEqualityComparer.Default.Equals(type, _apis.Unsafe)))
+                {
+                    // ref MemoryMarshal.GetReference(span), ref Unsafe.Add(ref r, n): a reference into the same memory.
+                    return true;
                 }
 
                 if (!IsAddressLike(method.ReturnType) && method.ReturnType.SpecialType is not (SpecialType.System_Int64 or SpecialType.System_UInt64))

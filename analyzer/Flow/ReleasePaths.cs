@@ -240,7 +240,8 @@ namespace PinAnalyzers.Flow
                 case IInvocationOperation invocation:
                     {
                         var method = invocation.TargetMethod;
-                        if (method.IsExtern || IsNonThrowingType(method.ContainingType) || HasLibraryImport(method))
+                        if (method.IsExtern || IsNonThrowingType(method.ContainingType) || HasLibraryImport(method)
+                            || (invocation.IsImplicit && IsBuiltInForEach(method.ContainingType)))
                         {
                             return null;
                         }
@@ -256,6 +257,11 @@ namespace PinAnalyzers.Flow
                 case IPropertyReferenceOperation property:
                     {
                         var containing = property.Property.ContainingType;
+                        if (property.IsImplicit && IsBuiltInForEach(containing))
+                        {
+                            return null;
+                        }
+
                         if (IsNonThrowingType(containing) || (property.Property.Name is "Length" or "LongLength" && IsLengthOwner(containing)))
                         {
                             return null;
@@ -303,7 +309,8 @@ namespace PinAnalyzers.Flow
                 return false;
             }
 
-            if (type.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr || _apis.IsHandleType(type) || _apis.IsMemoryHandle(type))
+            if (type.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr || _apis.IsHandleType(type) || _apis.IsMemoryHandle(type)
+                || _apis.IsLease(type) || _apis.IsLeaseScope(type))
             {
                 return true;
             }
@@ -311,6 +318,27 @@ namespace PinAnalyzers.Flow
             var definition = type.OriginalDefinition;
             return SymbolEqualityComparer.Default.Equals(definition, _apis.GCHandleExtensions)
                 || SymbolEqualityComparer.Default.Equals(definition, _apis.Unsafe);
+        }
+
+        /// <summary>
+        /// The enumerator calls that the graph shows for <c>foreach</c> over an array (lowered through the non-generic
+        /// <c>IEnumerable</c>), a string or a span: the compiler emits none of them, so none can throw.
+        /// </summary>
+        private bool IsBuiltInForEach(ITypeSymbol? type)
+        {
+            if (type is null)
+            {
+                return false;
+            }
+
+            var definition = type.OriginalDefinition;
+            var container = definition.ContainingType?.OriginalDefinition;
+            return definition.ToDisplayString() is "System.Collections.IEnumerable" or "System.Collections.IEnumerator" or "System.CharEnumerator"
+                || type.SpecialType == SpecialType.System_String
+                || SymbolEqualityComparer.Default.Equals(definition, _apis.Span)
+                || SymbolEqualityComparer.Default.Equals(definition, _apis.ReadOnlySpan)
+                || SymbolEqualityComparer.Default.Equals(container, _apis.Span)
+                || SymbolEqualityComparer.Default.Equals(container, _apis.ReadOnlySpan);
         }
 
         private bool IsLengthOwner(ITypeSymbol? type)
