@@ -41,15 +41,17 @@ namespace PinAnalyzers
         {
             context.RegisterOperationBlockStartAction(blockStart =>
             {
-                var sites = new List<PinSite>();
+                // Allocated on the first site only: most blocks have none.
+                List<PinSite>? sites = null;
+                var gate = new object();
                 blockStart.RegisterOperationAction(
                     operationContext =>
                     {
                         if (findSite(operationContext.Operation) is { } site)
                         {
-                            lock (sites)
+                            lock (gate)
                             {
-                                sites.Add(site);
+                                (sites ??= new List<PinSite>()).Add(site);
                             }
                         }
                     },
@@ -58,9 +60,9 @@ namespace PinAnalyzers
                 blockStart.RegisterOperationBlockEndAction(blockEnd =>
                 {
                     PinSite[] found;
-                    lock (sites)
+                    lock (gate)
                     {
-                        if (sites.Count == 0)
+                        if (sites is null)
                         {
                             return;
                         }
