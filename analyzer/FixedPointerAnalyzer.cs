@@ -28,8 +28,9 @@ namespace PinAnalyzers
             var pinnedObjectHeap = new PinnedObjectHeap(apis);
             RegisterPinSites(
                 context,
+                IsFixedDeclarator,
                 operation => operation is IVariableDeclaratorOperation declarator ? PinSite.ForFixed(declarator) : null,
-                (blockContext, method, sites) =>
+                (report, method, sites) =>
                 {
                     foreach (var site in sites)
                     {
@@ -42,13 +43,12 @@ namespace PinAnalyzers
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
                         foreach (var sink in fate.Sinks)
                         {
-                            blockContext.ReportDiagnostic(sink.Kind == PinSinkKind.RetainingCall
+                            report(sink.Kind == PinSinkKind.RetainingCall
                                 ? RetainingCalls.Diagnose(sink)
                                 : Diagnostic.Create(Descriptors.PIN2001PointerEscapesFixed, sink.Operation.Syntax.GetLocation(), sink.Description));
                         }
                     }
-                },
-                OperationKind.VariableDeclarator);
+                });
         }
     }
 }

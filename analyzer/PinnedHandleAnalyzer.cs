@@ -30,14 +30,15 @@ namespace PinAnalyzers
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
             RegisterPinSites(
                 context,
+                node => CalledName(node) is "Alloc" or "Pin" || CreatesType(node, "PinnedGCHandle"),
                 operation => HandlePinSites.Find(operation, apis),
-                (blockContext, method, sites) =>
+                (report, method, sites) =>
                 {
                     foreach (var site in sites)
                     {
                         if (site.Kind == PinKind.GCHandle && BoxedValue(site) is { } boxedType)
                         {
-                            blockContext.ReportDiagnostic(Diagnostic.Create(
+                            report(Diagnostic.Create(
                                 Descriptors.PIN1004PinnedValueTypeIsBoxedCopy,
                                 site.Syntax.GetLocation(),
                                 boxedType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
@@ -51,18 +52,14 @@ namespace PinAnalyzers
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
                         foreach (var diagnostic in Verdicts(fate))
                         {
-                            blockContext.ReportDiagnostic(diagnostic);
+                            report(diagnostic);
                         }
                     }
-                },
-                OperationKind.Invocation,
-                OperationKind.ObjectCreation);
+                });
 
             if (apis.GCHandleAddrOfPinnedObject is not null)
             {
-                context.RegisterOperationAction(
-                    operationContext => UnpinnedHandles.Analyze(operationContext, apis),
-                    OperationKind.Invocation);
+                RegisterCallsNamed(context, (invocation, report, cancellationToken) => UnpinnedHandles.Analyze(invocation, report, apis, cancellationToken), "AddrOfPinnedObject");
             }
         }
 

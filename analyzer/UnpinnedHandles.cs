@@ -12,9 +12,8 @@ namespace PinAnalyzers
     /// </summary>
     internal static class UnpinnedHandles
     {
-        internal static void Analyze(OperationAnalysisContext context, PinApis apis)
+        internal static void Analyze(IInvocationOperation invocation, System.Action<Diagnostic> report, PinApis apis, System.Threading.CancellationToken cancellationToken)
         {
-            var invocation = (IInvocationOperation)context.Operation;
             if (!PinApis.Is(invocation.TargetMethod, apis.GCHandleAddrOfPinnedObject))
             {
                 return;
@@ -34,7 +33,7 @@ namespace PinAnalyzers
 
             var scopes = holder is IFieldSymbol field2
                 ? TypeDeclarations(field2)
-                : LocalScope((ILocalSymbol)holder, context.CancellationToken);
+                : LocalScope((ILocalSymbol)holder, cancellationToken);
 
             string? kind = null;
             var additional = new System.Collections.Generic.List<Location>();
@@ -61,7 +60,7 @@ namespace PinAnalyzers
                         continue;
                     }
 
-                    var allocated = AllocationKind(value, invocation.SemanticModel, context.CancellationToken);
+                    var allocated = AllocationKind(value, invocation.SemanticModel, cancellationToken);
                     if (allocated is null or "Pinned")
                     {
                         // Pinned somewhere, or assigned something we cannot judge: stay silent.
@@ -78,7 +77,7 @@ namespace PinAnalyzers
                 return;
             }
 
-            context.ReportDiagnostic(Diagnostic.Create(
+            report(Diagnostic.Create(
                 Descriptors.PIN1005AddressOfUnpinnedHandle,
                 invocation.Syntax.GetLocation(),
                 additional,

@@ -26,22 +26,22 @@ namespace PinAnalyzers
             }
 
             var pinnedObjectHeap = new PinnedObjectHeap(apis);
-            context.RegisterOperationAction(
-                operationContext =>
+            RegisterCallsNamed(
+                context,
+                (invocation, report, cancellationToken) =>
                 {
-                    var invocation = (IInvocationOperation)operationContext.Operation;
                     if (!PinApis.Is(invocation.TargetMethod, apis.UnsafeAsPointer) || invocation.Arguments.Length != 1)
                     {
                         return;
                     }
 
                     if (Classify(invocation.Arguments[0].Value, apis, pinnedObjectHeap) is { } movable
-                        && !PinnedByFixed(invocation.Syntax, movable.Owner, invocation.SemanticModel, operationContext.CancellationToken))
+                        && !PinnedByFixed(invocation.Syntax, movable.Owner, invocation.SemanticModel, cancellationToken))
                     {
-                        operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, invocation.Syntax.GetLocation(), movable.Description));
+                        report(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, invocation.Syntax.GetLocation(), movable.Description));
                     }
                 },
-                OperationKind.Invocation);
+                "AsPointer");
         }
 
         private readonly struct Movable
