@@ -28,9 +28,8 @@ namespace PinAnalyzers
             var pinnedObjectHeap = new PinnedObjectHeap(apis);
             RegisterPinSites(
                 context,
-                IsFixedDeclarator,
                 operation => operation is IVariableDeclaratorOperation declarator ? PinSite.ForFixed(declarator) : null,
-                (report, method, sites) =>
+                (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
                     {
@@ -43,12 +42,13 @@ namespace PinAnalyzers
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
                         foreach (var sink in fate.Sinks)
                         {
-                            report(sink.Kind == PinSinkKind.RetainingCall
+                            blockContext.ReportDiagnostic(sink.Kind == PinSinkKind.RetainingCall
                                 ? RetainingCalls.Diagnose(sink)
                                 : Diagnostic.Create(Descriptors.PIN2001PointerEscapesFixed, sink.Operation.Syntax.GetLocation(), sink.Description));
                         }
                     }
-                });
+                },
+                OperationKind.VariableDeclarator);
         }
     }
 }

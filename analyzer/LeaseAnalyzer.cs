@@ -33,19 +33,19 @@ namespace PinAnalyzers
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
             RegisterPinSites(
                 context,
-                node => CalledName(node) is "Acquire" or "Allocate" or "TryAcquire" or "Enter" or "TryEnter",
                 operation => FindSite(operation, apis),
-                (report, method, sites) =>
+                (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
                     {
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
                         foreach (var diagnostic in Verdicts(fate))
                         {
-                            report(diagnostic);
+                            blockContext.ReportDiagnostic(diagnostic);
                         }
                     }
-                });
+                },
+                OperationKind.Invocation);
 
             context.RegisterSymbolStartAction(symbolStart => HolderRevocation.Register(symbolStart, apis), SymbolKind.NamedType);
         }

@@ -30,15 +30,14 @@ namespace PinAnalyzers
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
             RegisterPinSites(
                 context,
-                node => CalledName(node) is "Alloc" or "Pin" || CreatesType(node, "PinnedGCHandle"),
                 operation => HandlePinSites.Find(operation, apis),
-                (report, method, sites) =>
+                (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
                     {
                         if (site.Kind == PinKind.GCHandle && BoxedValue(site) is { } boxedType)
                         {
-                            report(Diagnostic.Create(
+                            blockContext.ReportDiagnostic(Diagnostic.Create(
                                 Descriptors.PIN1004PinnedValueTypeIsBoxedCopy,
                                 site.Syntax.GetLocation(),
                                 boxedType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
@@ -52,14 +51,18 @@ namespace PinAnalyzers
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
                         foreach (var diagnostic in Verdicts(fate))
                         {
-                            report(diagnostic);
+                            blockContext.ReportDiagnostic(diagnostic);
                         }
                     }
-                });
+                },
+                OperationKind.Invocation,
+                OperationKind.ObjectCreation);
 
             if (apis.GCHandleAddrOfPinnedObject is not null)
             {
-                RegisterCallsNamed(context, (invocation, report, cancellationToken) => UnpinnedHandles.Analyze(invocation, report, apis, cancellationToken), "AddrOfPinnedObject");
+                context.RegisterOperationAction(
+                    operationContext => UnpinnedHandles.Analyze(operationContext, apis),
+                    OperationKind.Invocation);
             }
         }
 

@@ -12,8 +12,9 @@ namespace PinAnalyzers
     /// </summary>
     internal static class UnpinnedHandles
     {
-        internal static void Analyze(IInvocationOperation invocation, System.Action<Diagnostic> report, PinApis apis, System.Threading.CancellationToken cancellationToken)
+        internal static void Analyze(OperationAnalysisContext context, PinApis apis)
         {
+            var invocation = (IInvocationOperation)context.Operation;
             if (!PinApis.Is(invocation.TargetMethod, apis.GCHandleAddrOfPinnedObject))
             {
                 return;
@@ -33,7 +34,7 @@ namespace PinAnalyzers
 
             var scopes = holder is IFieldSymbol field2
                 ? TypeDeclarations(field2)
-                : LocalScope((ILocalSymbol)holder, cancellationToken);
+                : LocalScope((ILocalSymbol)holder, context.CancellationToken);
 
             string? kind = null;
             var additional = new System.Collections.Generic.List<Location>();
@@ -60,7 +61,7 @@ namespace PinAnalyzers
                         continue;
                     }
 
-                    var allocated = AllocationKind(value, invocation.SemanticModel, cancellationToken);
+                    var allocated = AllocationKind(value, invocation.SemanticModel, context.CancellationToken);
                     if (allocated is null or "Pinned")
                     {
                         // Pinned somewhere, or assigned something we cannot judge: stay silent.
@@ -77,7 +78,7 @@ namespace PinAnalyzers
                 return;
             }
 
-            report(Diagnostic.Create(
+            context.ReportDiagnostic(Diagnostic.Create(
                 Descriptors.PIN1005AddressOfUnpinnedHandle,
                 invocation.Syntax.GetLocation(),
                 additional,

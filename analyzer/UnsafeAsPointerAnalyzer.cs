@@ -26,22 +26,22 @@ namespace PinAnalyzers
             }
 
             var pinnedObjectHeap = new PinnedObjectHeap(apis);
-            RegisterCallsNamed(
-                context,
-                (invocation, report, cancellationToken) =>
+            context.RegisterOperationAction(
+                operationContext =>
                 {
+                    var invocation = (IInvocationOperation)operationContext.Operation;
                     if (!PinApis.Is(invocation.TargetMethod, apis.UnsafeAsPointer) || invocation.Arguments.Length != 1)
                     {
                         return;
                     }
 
                     if (Classify(invocation.Arguments[0].Value, apis, pinnedObjectHeap) is { } movable
-                        && !PinnedByFixed(invocation.Syntax, movable.Owner, invocation.SemanticModel, cancellationToken))
+                        && !PinnedByFixed(invocation.Syntax, movable.Owner, invocation.SemanticModel, operationContext.CancellationToken))
                     {
-                        report(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, invocation.Syntax.GetLocation(), movable.Description));
+                        operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, invocation.Syntax.GetLocation(), movable.Description));
                     }
                 },
-                "AsPointer");
+                OperationKind.Invocation);
         }
 
         private readonly struct Movable
