@@ -455,4 +455,35 @@ public sealed class PIN5003ScopeNotDisposedTests
                     scope.Dispose(
                 }
             """);
+
+    [Fact]
+    public Task ScopeInLambdaNestedInLambdaInLoopWithUsingDoesNotCrash()
+        => Verify.VerifyAsync("""
+            using System.Linq;
+            using System.Threading;
+            using PinAnalyzers.Leases;
+
+            static class Workers
+            {
+                public static void Run()
+                {
+                    for (int round = 0; round < 2; round++)
+                    {
+                        using var lease = PinLease<byte>.Acquire(new byte[64]);
+                        using var start = new Barrier(3);
+                        Thread[] users = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+                        {
+                            start.SignalAndWait();
+                            while ({|#0:lease.TryEnter(out PinScope<byte> scope)|})
+                            {
+                                scope.Span[0]++;
+                                scope.Dispose();
+                            }
+                        })).ToArray();
+                    }
+                }
+            }
+            """,
+            // The span's indexer is a property access, which may throw (DESIGN.md): the scope is not in a using.
+            Verify.Diagnostic("PIN5003").WithLocation(0).WithArguments("may leak if 'this[]' throws"));
 }

@@ -405,12 +405,42 @@ namespace PinAnalyzers.Flow
             => operation.WalkDownConversions() is { ConstantValue: { HasValue: true, Value: null } };
 
 
+        /// <summary>True when <paramref name="region"/> is one of this graph's regions.</summary>
+        private bool Belongs(ControlFlowRegion region)
+        {
+            if (region.LastBlockOrdinal >= _graph.Blocks.Length)
+            {
+                return false;
+            }
+
+            for (var current = _graph.Blocks[region.FirstBlockOrdinal].EnclosingRegion; current is not null; current = current.EnclosingRegion)
+            {
+                if (ReferenceEquals(current, region))
+                {
+                    return true;
+                }
+
+                if (ReferenceEquals(current, _graph.Root))
+                {
+                    return false;
+                }
+            }
+
+            return false;
+        }
+
         /// <summary>True when every path through the finally region releases the pin.</summary>
         private bool FinallyReleases(ControlFlowRegion region)
         {
             if (_finallyReleases.TryGetValue(region, out var known))
             {
                 return known;
+            }
+
+            if (!Belongs(region))
+            {
+                // Not a region of this graph: nothing to judge here, and nothing to report from it.
+                return true;
             }
 
             _finallyReleases[region] = false; // a re-entrant question (finally inside itself) answers no
@@ -587,7 +617,9 @@ namespace PinAnalyzers.Flow
             /// <summary>An exception raised inside <paramref name="region"/>: where does it go, and is the pin released on the way?</summary>
             private void PropagateException(ControlFlowRegion? region, PinLeakKind kind, IOperation operation, string? member)
             {
-                for (var current = region; current is not null; current = current.EnclosingRegion)
+                // Only this graph's regions: a lambda's graph hangs below the regions of the function that declares
+                // it, but an exception leaving the lambda is the lambda caller's business.
+                for (var current = region; current is not null && !ReferenceEquals(current, _owner._graph.Root); current = current.EnclosingRegion)
                 {
                     if (current.Kind != ControlFlowRegionKind.Try || current.EnclosingRegion is not { } handlers)
                     {
