@@ -24,6 +24,20 @@ namespace PinAnalyzers
             }
         }
 
+        /// <summary>
+        /// The variable an operation reads — local, parameter, field or property (conversions stripped) — or null.
+        /// Used to name a sink, a delegate or the holder of an object.
+        /// </summary>
+        internal static ISymbol? ReferencedSymbol(this IOperation? operation)
+            => operation.WalkDownConversions() switch
+            {
+                ILocalReferenceOperation local => local.Local,
+                IParameterReferenceOperation parameter => parameter.Parameter,
+                IFieldReferenceOperation field => field.Field,
+                IPropertyReferenceOperation property => property.Property,
+                _ => null,
+            };
+
         /// <summary>The operation and all of its descendants.</summary>
         internal static System.Collections.Generic.IEnumerable<IOperation> SelfAndDescendants(this IOperation operation)
         {

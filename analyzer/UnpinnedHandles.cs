@@ -61,7 +61,7 @@ namespace PinAnalyzers
                         continue;
                     }
 
-                    var allocated = AllocationKind(value, invocation.SemanticModel, context.CancellationToken);
+                    var allocated = AllocationKind(value, apis.GCHandle, invocation.SemanticModel, context.CancellationToken);
                     if (allocated is null or "Pinned")
                     {
                         // Pinned somewhere, or assigned something we cannot judge: stay silent.
@@ -87,7 +87,7 @@ namespace PinAnalyzers
         }
 
         /// <summary>"Normal", "Weak", "WeakTrackResurrection", "Pinned", or null when not a recognisable <c>GCHandle.Alloc</c>.</summary>
-        private static string? AllocationKind(ExpressionSyntax value, SemanticModel? model, System.Threading.CancellationToken cancellationToken)
+        private static string? AllocationKind(ExpressionSyntax value, INamedTypeSymbol gcHandle, SemanticModel? model, System.Threading.CancellationToken cancellationToken)
         {
             while (value is ParenthesizedExpressionSyntax parenthesized)
             {
@@ -104,7 +104,7 @@ namespace PinAnalyzers
                 // Same file: ask the compiler which method this is and what the handle type's value is, however it
                 // is written (GCHandleType.Weak, a using static, a constant).
                 if (model.GetOperation(invocation, cancellationToken) is not IInvocationOperation { TargetMethod: { Name: "Alloc" } method } allocation
-                    || method.ContainingType?.ToDisplayString() != "System.Runtime.InteropServices.GCHandle")
+                    || !SymbolEqualityComparer.Default.Equals(method.ContainingType, gcHandle))
                 {
                     return null;
                 }

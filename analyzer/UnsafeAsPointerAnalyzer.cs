@@ -157,14 +157,7 @@ namespace PinAnalyzers
                && method.Parameters.Length > 0 && method.Parameters[0].RefKind != RefKind.None;
 
         private static ISymbol? OwnerOf(IOperation? operation)
-            => operation.WalkDownConversions() switch
-            {
-                ILocalReferenceOperation local => local.Local,
-                IParameterReferenceOperation parameter => parameter.Parameter,
-                IFieldReferenceOperation field => field.Field,
-                IInstanceReferenceOperation instance => instance.Type,
-                _ => null,
-            };
+            => operation.WalkDownConversions() is IInstanceReferenceOperation instance ? instance.Type : operation.ReferencedSymbol();
 
         /// <summary>True when an enclosing <c>fixed</c> statement pins the same object (<paramref name="owner"/>).</summary>
         private static bool PinnedByFixed(SyntaxNode node, ISymbol? owner, SemanticModel? model, System.Threading.CancellationToken cancellationToken)

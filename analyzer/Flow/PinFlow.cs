@@ -535,7 +535,7 @@ namespace PinAnalyzers.Flow
 
                 return SymbolEqualityComparer.Default.Equals(type, _apis.IntPtr)
                     || SymbolEqualityComparer.Default.Equals(type, _apis.UIntPtr)
-                    || (type?.Name == "Unsafe" && type.ContainingNamespace?.ToDisplayString() == "System.Runtime.CompilerServices");
+                    || SymbolEqualityComparer.Default.Equals(type, _apis.Unsafe);
             }
 
             private bool IsAddressLike(ITypeSymbol? type)
@@ -640,15 +640,7 @@ namespace PinAnalyzers.Flow
 
             private static string DescribeCollection(IOperation? instance)
             {
-                var name = instance.WalkDownConversions() switch
-                {
-                    IFieldReferenceOperation field => field.Field.Name,
-                    ILocalReferenceOperation local => local.Local.Name,
-                    IParameterReferenceOperation parameter => parameter.Parameter.Name,
-                    IPropertyReferenceOperation property => property.Property.Name,
-                    _ => null,
-                };
-
+                var name = instance.ReferencedSymbol()?.Name;
                 return name is null ? "a collection" : $"collection '{name}'";
             }
         }

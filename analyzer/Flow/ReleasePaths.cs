@@ -279,14 +279,7 @@ namespace PinAnalyzers.Flow
         }
 
         private static string DescribeDelegate(IInvocationOperation invocation)
-            => invocation.Instance.WalkDownConversions() switch
-            {
-                ILocalReferenceOperation local => local.Local.Name,
-                IParameterReferenceOperation parameter => parameter.Parameter.Name,
-                IFieldReferenceOperation field => field.Field.Name,
-                IPropertyReferenceOperation property => property.Property.Name,
-                _ => "Invoke",
-            };
+            => invocation.Instance.ReferencedSymbol()?.Name ?? "Invoke";
 
         private static bool HasLibraryImport(IMethodSymbol method)
         {
