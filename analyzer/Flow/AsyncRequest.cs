@@ -564,17 +564,15 @@ namespace PinAnalyzers.Flow
                     return Unwrap(wait.Instance);
 
                 case IInvocationOperation { TargetMethod.Name: "WaitAll", TargetMethod.IsStatic: true } waitAll when IsTaskLike(waitAll.TargetMethod.ContainingType) && IsUnbounded(waitAll):
+                    // params Task[] or params ReadOnlySpan<Task>: look at every value inside the arguments.
                     foreach (var argument in waitAll.Arguments)
                     {
-                        if (argument.Value is IArrayCreationOperation { Initializer: { } initializer })
+                        foreach (var element in argument.Value.SelfAndDescendants())
                         {
-                            foreach (var element in initializer.ElementValues)
+                            var task = Unwrap(element);
+                            if (IsTaskLike(task?.Type) && (IsRequest(task) || IsCall(_values.Strip(task))))
                             {
-                                var task = Unwrap(element);
-                                if (IsRequest(task) || IsCall(_values.Strip(task)))
-                                {
-                                    return task;
-                                }
+                                return task;
                             }
                         }
                     }
