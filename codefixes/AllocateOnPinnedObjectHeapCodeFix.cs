@@ -138,8 +138,8 @@ namespace PinAnalyzers.CodeFixes
                 {
                     case AssignmentExpressionSyntax assignment
                         when assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) && assignment.Right == value
-                            && (assignment.Parent is ExpressionStatementSyntax || (assignment.Parent is ArrowExpressionClauseSyntax arrow && IsVoidBody(arrow))):
-                        handleField = FieldNamedBy(assignment.Left);
+                            && (assignment.Parent is ExpressionStatementSyntax || (assignment.Parent is ArrowExpressionClauseSyntax arrow && HandleFieldUses.IsVoidBody(_model, arrow, _cancellationToken))):
+                        handleField = HandleFieldUses.FieldNamedBy(_model, assignment.Left, _cancellationToken);
                         pinAssignment = assignment;
                         break;
                     case EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax declarator }:
@@ -150,24 +150,13 @@ namespace PinAnalyzers.CodeFixes
                 }
 
                 if (handleField is null
-                    || handleField.DeclaredAccessibility != Accessibility.Private
-                    || handleField.IsConst
-                    || !(_site.Kind == PinKind.GCHandle ? _apis.IsGCHandle(handleField.Type) : IsPinnedArrayHandle(handleField.Type))
-                    || handleField.DeclaringSyntaxReferences.Length != 1
-                    || handleField.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Parent: FieldDeclarationSyntax handleDeclaration } } handleDeclarator
-                    || handleDeclaration.AttributeLists.Count > 0)
+                    || HandleKind.For(_site.Kind) is not { } handleKind
+                    || HandleFieldUses.Classify(_model, _apis, handleKind, handleField, root.SyntaxTree, _cancellationToken) is not { } uses)
                 {
-                    // An attribute ([ThreadStatic], [FieldOffset]) changes what the field means: the new one would not carry it.
                     return null;
                 }
 
-                var type = handleField.ContainingType;
-                if (type.DeclaringSyntaxReferences.Length != 1
-                    || type.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not TypeDeclarationSyntax typeDeclaration
-                    || typeDeclaration.SyntaxTree != root.SyntaxTree)
-                {
-                    return null;
-                }
+                var typeDeclaration = uses.TypeDeclaration;
 
                 // The pinned array: an unmanaged-element array created with new T[n].
                 var target = _site.Target.WalkDownConversions();
@@ -176,7 +165,7 @@ namespace PinAnalyzers.CodeFixes
                     return null;
                 }
 
-                var plan = new Plan(this, handleField, handleDeclarator, handleDeclaration, typeDeclaration, arrayType, gc, marshal, value, pinAssignment);
+                var plan = new Plan(this, handleField, uses.Declarator, uses.Declaration, typeDeclaration, arrayType, gc, marshal, value, pinAssignment);
                 switch (target)
                 {
                     case IArrayCreationOperation { Syntax: ArrayCreationExpressionSyntax creation } when IsPlainCreation(creation, arrayType, intType):
@@ -209,7 +198,7 @@ namespace PinAnalyzers.CodeFixes
                         return null;
                 }
 
-                return CollectHandleUses(plan) ? plan : null;
+                return CollectHandleUses(plan, uses) ? plan : null;
             }
 
             internal SemanticModel Model => _model;
@@ -217,15 +206,6 @@ namespace PinAnalyzers.CodeFixes
             internal PinKind Kind => _site.Kind;
 
             internal CancellationToken CancellationToken => _cancellationToken;
-
-            private bool IsPinnedArrayHandle(ITypeSymbol type)
-                => _apis.IsPinnedGCHandle(type) && type is INamedTypeSymbol { TypeArguments.Length: 1 } named && named.TypeArguments[0] is IArrayTypeSymbol;
-
-            /// <summary>The field of this object (or a static field) that <paramref name="expression"/> names: <c>_f</c> or <c>this._f</c>.</summary>
-            private IFieldSymbol? FieldNamedBy(ExpressionSyntax expression)
-                => expression is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax }
-                    ? _model.GetSymbolInfo(expression, _cancellationToken).Symbol as IFieldSymbol
-                    : null;
 
             /// <summary><c>new T[n]</c> with no initializer, <c>n</c> an <c>int</c> (what <c>GC.AllocateArray</c> takes).</summary>
             private bool IsPlainCreation(ExpressionSyntax? expression, IArrayTypeSymbol arrayType, ITypeSymbol intType)
@@ -254,9 +234,9 @@ namespace PinAnalyzers.CodeFixes
                     return null;
                 }
 
-                foreach (var identifier in References(typeDeclaration, local))
+                foreach (var identifier in HandleFieldUses.References(_model, typeDeclaration, local, _cancellationToken))
                 {
-                    if (IsWrite(identifier))
+                    if (HandleFieldUses.IsWrite(identifier))
                     {
                         return null;
                     }
@@ -290,7 +270,7 @@ namespace PinAnalyzers.CodeFixes
                     creations.Add((ArrayCreationExpressionSyntax)initializer.Value);
                 }
 
-                foreach (var identifier in References(typeDeclaration, field))
+                foreach (var identifier in HandleFieldUses.References(_model, typeDeclaration, field, _cancellationToken))
                 {
                     if (!PinFixes.IsTrivialReceiver(identifier))
                     {
@@ -309,7 +289,7 @@ namespace PinAnalyzers.CodeFixes
 
                         creations.Add((ArrayCreationExpressionSyntax)assignment.Right);
                     }
-                    else if (IsWrite(reference))
+                    else if (HandleFieldUses.IsWrite(reference))
                     {
                         return false;
                     }
@@ -319,85 +299,56 @@ namespace PinAnalyzers.CodeFixes
             }
 
             /// <summary>
-            /// Every use of the handle field in the type must be one the fix rewrites; records them in <paramref name="plan"/>.
+            /// Every use of the handle field in the type must be one the fix rewrites (the pin, the address, the release,
+            /// <c>IsAllocated</c>, a reset to <c>default</c>); records them in <paramref name="plan"/>.
             /// </summary>
-            private bool CollectHandleUses(Plan plan)
+            private bool CollectHandleUses(Plan plan, HandleFieldUses uses)
             {
-                var releaseName = _site.Kind == PinKind.GCHandle ? "Free" : "Dispose";
-                var addressName = _site.Kind == PinKind.GCHandle ? "AddrOfPinnedObject" : "GetAddressOfArrayData";
-                var allocatedReads = new List<MemberAccessExpressionSyntax>();
-                if (plan.HandleDeclarator.Initializer is { } handleInitializer && handleInitializer.Value != plan.PinValue && !IsReset(handleInitializer.Value))
+                // The diagnosed pin is the only one stored into the field.
+                if ((plan.PinAssignment is null ? uses.Pins.Count != 0 : uses.Pins.Count != 1 || uses.Pins[0].Assignment != plan.PinAssignment)
+                    || (uses.Declarator.Initializer is { } initializer && initializer.Value != plan.PinValue && !HandleFieldUses.IsReset(initializer.Value)))
                 {
                     return false;
                 }
 
-                foreach (var identifier in References(plan.TypeDeclaration, plan.HandleField))
+                foreach (var reset in uses.Resets)
                 {
-                    if (!PinFixes.IsTrivialReceiver(identifier))
+                    if (reset.Parent is not ExpressionStatementSyntax statement)
                     {
                         return false;
                     }
 
-                    var reference = PinFixes.ReferenceExpression(identifier);
-                    switch (reference.Parent)
+                    plan.Removals.Add(statement);
+                }
+
+                var allocatedReads = new List<ExpressionSyntax>();
+                foreach (var use in uses.Members)
+                {
+                    switch (use.Kind)
                     {
-                        case AssignmentExpressionSyntax assignment when assignment.Left == reference:
-                            if (assignment == plan.PinAssignment)
-                            {
-                                break;
-                            }
-
-                            if (!assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) || !IsReset(assignment.Right) || assignment.Parent is not ExpressionStatementSyntax reset)
-                            {
-                                return false;
-                            }
-
-                            plan.Removals.Add(reset);
+                        case HandleMemberKind.Address:
+                            plan.AddressCalls.Add(use.Node);
                             break;
-
-                        case MemberAccessExpressionSyntax access when access.Expression == reference && access.IsKind(SyntaxKind.SimpleMemberAccessExpression):
-                            var member = access.Name.Identifier.ValueText;
-                            if (access.Parent is InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0 } invocation && invocation.Expression == access)
-                            {
-                                if (member == addressName)
-                                {
-                                    plan.AddressCalls.Add(invocation);
-                                }
-                                else if (member == releaseName && invocation.Parent is ExpressionStatementSyntax release)
-                                {
-                                    plan.Removals.Add(release);
-                                }
-                                else if (member == releaseName && invocation.Parent is ArrowExpressionClauseSyntax arrow && IsVoidBody(arrow))
-                                {
-                                    plan.EmptiedBodies.Add(arrow);
-                                }
-                                else
-                                {
-                                    return false;
-                                }
-                            }
-                            else if (member == "IsAllocated" && !IsWrite(access))
-                            {
-                                allocatedReads.Add(access);
-                            }
-                            else
-                            {
-                                return false;
-                            }
-
+                        case HandleMemberKind.Release when use.Node.Parent is ExpressionStatementSyntax release:
+                            plan.Removals.Add(release);
                             break;
-
+                        case HandleMemberKind.Release when use.Node.Parent is ArrowExpressionClauseSyntax arrow && HandleFieldUses.IsVoidBody(_model, arrow, _cancellationToken):
+                            plan.EmptiedBodies.Add(arrow);
+                            break;
+                        case HandleMemberKind.IsPinned:
+                            allocatedReads.Add(use.Node);
+                            break;
                         default:
                             return false;
                     }
                 }
 
                 // A guard whose body only releases or resets the handle goes with what it guards.
-                foreach (var statement in plan.Removals.ToList())
+                foreach (var guard in uses.Guards)
                 {
-                    if (GuardOf(statement, plan) is { } guard)
+                    if (guard.Body.All(plan.Removals.Contains))
                     {
-                        plan.Removals.Add(guard);
+                        plan.Removals.Add(guard.Statement);
                     }
                 }
 
@@ -405,45 +356,6 @@ namespace PinAnalyzers.CodeFixes
                 plan.AllocatedReads.AddRange(allocatedReads.Where(read => !read.Ancestors().Any(a => a is StatementSyntax s && plan.Removals.Contains(s))));
                 return true;
             }
-
-            /// <summary>The <c>=&gt; expr;</c> body of a constructor, or of a method or local function returning void.</summary>
-            private bool IsVoidBody(ArrowExpressionClauseSyntax arrow)
-                => arrow.Parent switch
-                {
-                    ConstructorDeclarationSyntax => true,
-                    MethodDeclarationSyntax or LocalFunctionStatementSyntax => _model.GetDeclaredSymbol(arrow.Parent, _cancellationToken) is IMethodSymbol { ReturnsVoid: true },
-                    _ => false,
-                };
-
-            /// <summary><c>if (h.IsAllocated) { ... }</c> around <paramref name="statement"/> whose body the fix removes entirely.</summary>
-            private IfStatementSyntax? GuardOf(StatementSyntax statement, Plan plan)
-            {
-                var parent = statement.Parent is BlockSyntax block ? block.Parent : statement.Parent;
-                if (parent is not IfStatementSyntax { Else: null, Condition: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "IsAllocated" } condition } guard
-                    || !SymbolEqualityComparer.Default.Equals(FieldNamedBy(condition.Expression), plan.HandleField))
-                {
-                    return null;
-                }
-
-                var body = guard.Statement is BlockSyntax guarded ? guarded.Statements.ToList() : new List<StatementSyntax> { guard.Statement };
-                return body.All(plan.Removals.Contains) ? guard : null;
-            }
-
-            /// <summary><c>default</c>, <c>default(T)</c> or <c>new GCHandle()</c>: a reset of the handle field.</summary>
-            private static bool IsReset(ExpressionSyntax expression)
-                => expression is LiteralExpressionSyntax { RawKind: (int)SyntaxKind.DefaultLiteralExpression }
-                    or DefaultExpressionSyntax
-                    or BaseObjectCreationExpressionSyntax { ArgumentList.Arguments.Count: 0, Initializer: null };
-
-            private static bool IsWrite(ExpressionSyntax reference)
-                => reference.Parent switch
-                {
-                    AssignmentExpressionSyntax assignment => assignment.Left == reference,
-                    ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None) || argument.Parent is TupleExpressionSyntax,
-                    RefExpressionSyntax => true,
-                    PrefixUnaryExpressionSyntax or PostfixUnaryExpressionSyntax => reference.Parent.Kind() is SyntaxKind.PreIncrementExpression or SyntaxKind.PreDecrementExpression or SyntaxKind.PostIncrementExpression or SyntaxKind.PostDecrementExpression,
-                    _ => false,
-                };
 
             /// <summary>True when <paramref name="node"/> runs in a constructor of the type (static or not, as asked), outside lambdas.</summary>
             internal static bool InConstructorOf(SyntaxNode node, bool isStatic, TypeDeclarationSyntax typeDeclaration)
@@ -462,20 +374,6 @@ namespace PinAnalyzers.CodeFixes
                 }
 
                 return false;
-            }
-
-            private IEnumerable<IdentifierNameSyntax> References(SyntaxNode scope, ISymbol symbol)
-            {
-                var name = symbol.Name;
-                foreach (var identifier in scope.DescendantNodes().OfType<IdentifierNameSyntax>())
-                {
-                    if (identifier.Identifier.ValueText == name
-                        && _model.GetSymbolInfo(identifier, _cancellationToken).Symbol is { } referenced
-                        && SymbolEqualityComparer.Default.Equals(referenced.OriginalDefinition, symbol.OriginalDefinition))
-                    {
-                        yield return identifier;
-                    }
-                }
             }
         }
 
@@ -537,12 +435,12 @@ namespace PinAnalyzers.CodeFixes
 
             internal HashSet<StatementSyntax> Removals { get; } = new();
 
-            internal List<InvocationExpressionSyntax> AddressCalls { get; } = new();
+            internal List<ExpressionSyntax> AddressCalls { get; } = new();
 
             /// <summary>Expression bodies that only released or pinned the handle: they become <c>{ }</c>.</summary>
             internal List<ArrowExpressionClauseSyntax> EmptiedBodies { get; } = new();
 
-            internal List<MemberAccessExpressionSyntax> AllocatedReads { get; } = new();
+            internal List<ExpressionSyntax> AllocatedReads { get; } = new();
 
             private SemanticModel Model => _planner.Model;
 

@@ -143,36 +143,23 @@ namespace PinAnalyzers.CodeFixes
             return new Planner(model, apis, conversion, leaseDefinition, cancellationToken).Plan(pin, root);
         }
 
-        /// <summary>Where a pin assignment sits, which decides how its one statement becomes three.</summary>
-        private enum Placement
-        {
-            /// <summary>A statement of a block or switch section: the new statements go around it.</summary>
-            InList,
-
-            /// <summary>The embedded statement of an <c>if</c>, loop, <c>using</c>...: it becomes a block.</summary>
-            Embedded,
-
-            /// <summary>The expression body of a constructor or void method: the member gets a block body.</summary>
-            ArrowBody,
-        }
-
         /// <summary><c>_field = pin</c>, where it sits, and the lease it becomes.</summary>
         private sealed class PinAssignment
         {
-            internal PinAssignment(AssignmentExpressionSyntax assignment, SyntaxNode holder, Placement placement, LeaseAcquisition acquisition)
+            internal PinAssignment(HandleFieldPin pin, LeaseAcquisition acquisition)
             {
-                Assignment = assignment;
-                Holder = holder;
-                Placement = placement;
+                Pin = pin;
                 Acquisition = acquisition;
             }
 
-            internal AssignmentExpressionSyntax Assignment { get; }
+            internal HandleFieldPin Pin { get; }
 
-            /// <summary>The expression statement, or for <see cref="Placement.ArrowBody"/> the member.</summary>
-            internal SyntaxNode Holder { get; }
+            internal AssignmentExpressionSyntax Assignment => Pin.Assignment;
 
-            internal Placement Placement { get; }
+            /// <summary>The expression statement, or for <see cref="PinStorePlacement.ArrowBody"/> the member.</summary>
+            internal SyntaxNode Holder => Pin.Holder;
+
+            internal PinStorePlacement Placement => Pin.Placement;
 
             internal LeaseAcquisition Acquisition { get; }
 
@@ -203,34 +190,26 @@ namespace PinAnalyzers.CodeFixes
                 var value = PinFixes.WalkUpParentheses(pin);
                 if (value.Parent is not AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression } assignment
                     || assignment.Right != value
-                    || FieldNamedBy(assignment.Left) is not { } field)
-                {
-                    return null;
-                }
-
-                if (field.DeclaredAccessibility != Accessibility.Private
-                    || field.IsConst
+                    || HandleFieldUses.FieldNamedBy(_model, assignment.Left, _cancellationToken) is not { } field
                     || field.IsVolatile
-                    || !_conversion.IsHandleType(_apis, field.Type)
-                    || field.DeclaringSyntaxReferences.Length != 1
-                    || field.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Variables.Count: 1, Parent: FieldDeclarationSyntax fieldDeclaration } } declarator
-                    || (declarator.Initializer is { } initializer && !IsReset(initializer.Value)))
+                    || HandleFieldUses.Classify(_model, _apis, _conversion.Handle, field, root.SyntaxTree, _cancellationToken) is not { } uses)
                 {
                     return null;
                 }
 
-                var type = field.ContainingType;
-                if (type.TypeKind != TypeKind.Class
-                    || type.DeclaringSyntaxReferences.Length != 1
-                    || type.DeclaringSyntaxReferences[0].GetSyntax(_cancellationToken) is not TypeDeclarationSyntax typeDeclaration
-                    || typeDeclaration.Modifiers.Any(SyntaxKind.PartialKeyword)
-                    || typeDeclaration.SyntaxTree != root.SyntaxTree)
+                // One declarator (the field keeps its declaration, with another type), no initializer but a reset, in a
+                // class whose every part is here.
+                var typeDeclaration = uses.TypeDeclaration;
+                if (uses.Declaration.Declaration.Variables.Count != 1
+                    || (uses.Declarator.Initializer is { } initializer && !HandleFieldUses.IsReset(initializer.Value))
+                    || field.ContainingType.TypeKind != TypeKind.Class
+                    || typeDeclaration.Modifiers.Any(SyntaxKind.PartialKeyword))
                 {
                     return null;
                 }
 
-                var plan = new Plan(_model, _conversion, field, fieldDeclaration, declarator, typeDeclaration);
-                if (!CollectUses(plan) || !plan.Pins.Any(p => p.Assignment == assignment))
+                var plan = new Plan(_model, _conversion, uses);
+                if (!CollectUses(plan, uses) || !plan.Pins.Any(p => p.Assignment == assignment))
                 {
                     return null;
                 }
@@ -245,7 +224,7 @@ namespace PinAnalyzers.CodeFixes
 
                 plan.LeaseType = leaseType;
                 plan.MayBeNull = plan.Resets.Count > 0 || !plan.Pins.Any(p => AssignsInEveryConstructor(p, field, typeDeclaration));
-                plan.Annotate = plan.MayBeNull && _model.GetNullableContext(fieldDeclaration.SpanStart).AnnotationsEnabled();
+                plan.Annotate = plan.MayBeNull && _model.GetNullableContext(uses.Declaration.SpanStart).AnnotationsEnabled();
                 plan.ImportLeases = CanImport(leaseType.ContainingNamespace, root);
                 NameLocals(plan);
                 return plan;
@@ -270,174 +249,50 @@ namespace PinAnalyzers.CodeFixes
             }
 
             /// <summary>
-            /// Every reference to the field in its type: the pins stored into it, resets, and uses from the conversion's
-            /// member table. Anything else — the field passed on, copied, read from another instance — means no fix.
+            /// The classified uses as edits: each pin a statement the fix can turn into three with the lease it acquires,
+            /// each reset a statement, the guards whose body becomes a null-safe release.
             /// </summary>
-            private bool CollectUses(Plan plan)
+            private bool CollectUses(Plan plan, HandleFieldUses uses)
             {
-                var pinHolders = new List<SyntaxNode>();
-                foreach (var identifier in References(plan.TypeDeclaration, plan.Field))
+                foreach (var pin in uses.Pins)
                 {
-                    if (!PinFixes.IsTrivialReceiver(identifier))
+                    // A field initializer has no statement to register after; an assignment inside an expression has no
+                    // place for the lease local.
+                    if (pin.Placement == PinStorePlacement.Other
+                        || _conversion.Acquisition(pin.Site, _leaseDefinition, _model, _cancellationToken) is not { } acquisition)
                     {
                         return false;
                     }
 
-                    var reference = PinFixes.ReferenceExpression(identifier);
-                    switch (reference.Parent)
-                    {
-                        case AssignmentExpressionSyntax assignment when assignment.Left == reference:
-                            if (!assignment.IsKind(SyntaxKind.SimpleAssignmentExpression))
-                            {
-                                return false;
-                            }
-
-                            if (IsReset(assignment.Right) && assignment.Parent is ExpressionStatementSyntax)
-                            {
-                                plan.Resets.Add(assignment);
-                            }
-                            else if (PinAssignmentOf(assignment) is { } pin)
-                            {
-                                plan.Pins.Add(pin);
-                                pinHolders.Add(pin.Holder);
-                            }
-                            else
-                            {
-                                return false;
-                            }
-
-                            break;
-
-                        case MemberAccessExpressionSyntax access when access.Expression == reference && access.IsKind(SyntaxKind.SimpleMemberAccessExpression):
-                            var name = access.Name.Identifier.ValueText;
-                            var isCall = access.Parent is InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0 } call && call.Expression == access;
-                            if (_conversion.Find(name, isCall) is not { } mapping
-                                || (!isCall && IsWrite(access))
-                                || !IsHandleMember(access, plan.Field.Type))
-                            {
-                                return false;
-                            }
-
-                            plan.Uses.Add(new Use(isCall ? (ExpressionSyntax)access.Parent! : access, reference, mapping));
-                            break;
-
-                        default:
-                            return false;
-                    }
+                    plan.Pins.Add(new PinAssignment(pin, acquisition));
                 }
 
-                // A use inside a pin statement (`_h = GCHandle.Alloc(_h.Target, ...)`) would be edited twice.
-                if (plan.Uses.Any(u => u.Node.Ancestors().Any(pinHolders.Contains)) || plan.Resets.Any(r => r.Ancestors().Any(pinHolders.Contains)))
+                if (uses.Resets.Any(r => r.Parent is not ExpressionStatementSyntax))
                 {
                     return false;
                 }
 
-                FindGuards(plan);
+                plan.Resets.AddRange(uses.Resets);
+                plan.Uses.AddRange(uses.Members);
+
+                // `if (h.IsAllocated) { h.Free(); h = default; }` (no comments) is just its body: Dispose may be called twice,
+                // and `?.` covers a field that is null. A body of several statements needs a list to stand in.
+                foreach (var guard in uses.Guards)
+                {
+                    if (guard.HasComments || (guard.Body.Count > 1 && guard.Statement.Parent is not (BlockSyntax or SwitchSectionSyntax)))
+                    {
+                        continue;
+                    }
+
+                    plan.Guards.Add(guard);
+                    plan.Uses.Remove(guard.Condition);
+                    foreach (var release in guard.Releases)
+                    {
+                        plan.Uses.Remove(release);
+                    }
+                }
+
                 return true;
-            }
-
-            /// <summary><c>_f = pin</c> as a statement the fix can turn into three, with the lease it becomes; null otherwise.</summary>
-            private PinAssignment? PinAssignmentOf(AssignmentExpressionSyntax assignment)
-            {
-                var right = assignment.Right;
-                while (right is ParenthesizedExpressionSyntax parenthesized)
-                {
-                    right = parenthesized.Expression;
-                }
-
-                if (right is not (InvocationExpressionSyntax or BaseObjectCreationExpressionSyntax)
-                    || _model.GetOperation(right, _cancellationToken) is not { } operation
-                    || HandlePinSites.Find(operation, _apis) is not { } site
-                    || site.Kind != _conversion.PinKind
-                    || _conversion.Acquisition(site, _leaseDefinition, _model, _cancellationToken) is not { } acquisition)
-                {
-                    return null;
-                }
-
-                switch (assignment.Parent)
-                {
-                    case ExpressionStatementSyntax statement when statement.Parent is BlockSyntax or SwitchSectionSyntax:
-                        return new PinAssignment(assignment, statement, Placement.InList, acquisition);
-
-                    case ExpressionStatementSyntax statement when IsEmbedded(statement):
-                        return new PinAssignment(assignment, statement, Placement.Embedded, acquisition);
-
-                    case ArrowExpressionClauseSyntax arrow when arrow.Parent is ConstructorDeclarationSyntax
-                        or MethodDeclarationSyntax { ReturnType: PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword } }
-                        or LocalFunctionStatementSyntax { ReturnType: PredefinedTypeSyntax { Keyword.RawKind: (int)SyntaxKind.VoidKeyword } }:
-                        return new PinAssignment(assignment, arrow.Parent, Placement.ArrowBody, acquisition);
-
-                    default:
-                        // A field initializer has no statement to register after; an assignment inside an expression has no
-                        // place for the lease local.
-                        return null;
-                }
-            }
-
-            private static bool IsEmbedded(StatementSyntax statement)
-                => statement.Parent switch
-                {
-                    IfStatementSyntax or ElseClauseSyntax or WhileStatementSyntax or DoStatementSyntax or ForStatementSyntax
-                        or CommonForEachStatementSyntax or UsingStatementSyntax or LockStatementSyntax or FixedStatementSyntax => true,
-                    _ => false,
-                };
-
-            /// <summary>The member is the handle's own (or a <c>GCHandleExtensions</c> method), not a user extension of the same name.</summary>
-            private bool IsHandleMember(MemberAccessExpressionSyntax access, ITypeSymbol handleType)
-            {
-                var symbol = _model.GetSymbolInfo(access, _cancellationToken).Symbol;
-                var owner = symbol?.ContainingType?.OriginalDefinition;
-                return owner is not null
-                    && (SymbolEqualityComparer.Default.Equals(owner, handleType.OriginalDefinition)
-                        || SymbolEqualityComparer.Default.Equals(owner, _apis.GCHandleExtensions));
-            }
-
-            /// <summary>
-            /// <c>if (h.IsAllocated) h.Free();</c>, or <c>if (h.IsAllocated) { h.Free(); h = default; }</c> (no <c>else</c>, no
-            /// comments), is just its body: <c>Dispose</c> may be called twice, and <c>?.</c> covers a field that is null.
-            /// </summary>
-            private static void FindGuards(Plan plan)
-            {
-                foreach (var release in plan.Uses.Where(u => u.Mapping.Kind == LeaseMemberKind.Release).ToList())
-                {
-                    if (release.Node.Parent is not ExpressionStatementSyntax statement)
-                    {
-                        continue;
-                    }
-
-                    IfStatementSyntax? guard = null;
-                    var resets = new List<AssignmentExpressionSyntax>();
-                    if (statement.Parent is IfStatementSyntax direct && direct.Statement == statement)
-                    {
-                        guard = direct;
-                    }
-                    else if (statement.Parent is BlockSyntax { Parent: IfStatementSyntax wrapping } block && wrapping.Statement == block && block.Statements[0] == statement)
-                    {
-                        foreach (var rest in block.Statements.Skip(1))
-                        {
-                            if (rest is not ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax reset } || !plan.Resets.Contains(reset))
-                            {
-                                resets = null;
-                                break;
-                            }
-
-                            resets.Add(reset);
-                        }
-
-                        guard = resets is null || (resets.Count > 0 && wrapping.Parent is not (BlockSyntax or SwitchSectionSyntax)) ? null : wrapping;
-                    }
-
-                    if (guard is not { Else: null }
-                        || plan.Uses.FirstOrDefault(u => u.Node == guard.Condition) is not { Mapping.Kind: LeaseMemberKind.IsPinned } condition
-                        || guard.WithoutLeadingTrivia().WithoutTrailingTrivia().DescendantTrivia().Any(t => t.IsKind(SyntaxKind.SingleLineCommentTrivia) || t.IsKind(SyntaxKind.MultiLineCommentTrivia)))
-                    {
-                        continue;
-                    }
-
-                    plan.Guards.Add(new Guard(guard, release, resets!));
-                    plan.Uses.Remove(release);
-                    plan.Uses.Remove(condition);
-                }
             }
 
             /// <summary>The lease has the acquisition methods, the revocation token and every member the rewrite uses.</summary>
@@ -464,8 +319,8 @@ namespace PinAnalyzers.CodeFixes
             {
                 var constructor = pin.Placement switch
                 {
-                    Placement.InList when pin.Holder.Parent is BlockSyntax { Parent: ConstructorDeclarationSyntax inBody } => inBody,
-                    Placement.ArrowBody when pin.Holder is ConstructorDeclarationSyntax arrowBodied => arrowBodied,
+                    PinStorePlacement.InList when pin.Holder.Parent is BlockSyntax { Parent: ConstructorDeclarationSyntax inBody } => inBody,
+                    PinStorePlacement.ArrowBody when pin.Holder is ConstructorDeclarationSyntax arrowBodied => arrowBodied,
                     _ => null,
                 };
                 var isStatic = field.IsStatic;
@@ -533,76 +388,6 @@ namespace PinAnalyzers.CodeFixes
                 stem = stem.Length == 0 ? "lease" : char.ToLowerInvariant(stem[0]) + stem.Substring(1) + "Lease";
                 return SyntaxFacts.IsValidIdentifier(stem) && SyntaxFacts.GetKeywordKind(stem) == SyntaxKind.None ? stem : "lease";
             }
-
-            /// <summary>The field of this object (or a static field) that <paramref name="expression"/> names: <c>_f</c> or <c>this._f</c>.</summary>
-            private IFieldSymbol? FieldNamedBy(ExpressionSyntax expression)
-                => expression is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax }
-                    ? _model.GetSymbolInfo(expression, _cancellationToken).Symbol as IFieldSymbol
-                    : null;
-
-            /// <summary><c>default</c>, <c>default(T)</c> or <c>new GCHandle()</c>: the field holds no handle.</summary>
-            private static bool IsReset(ExpressionSyntax expression)
-                => expression is LiteralExpressionSyntax { RawKind: (int)SyntaxKind.DefaultLiteralExpression }
-                    or DefaultExpressionSyntax
-                    or BaseObjectCreationExpressionSyntax { ArgumentList.Arguments.Count: 0, Initializer: null }
-                    or BaseObjectCreationExpressionSyntax { ArgumentList: null, Initializer: null };
-
-            private static bool IsWrite(ExpressionSyntax reference)
-                => reference.Parent switch
-                {
-                    AssignmentExpressionSyntax assignment => assignment.Left == reference,
-                    ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None) || argument.Parent is TupleExpressionSyntax,
-                    RefExpressionSyntax or PrefixUnaryExpressionSyntax { RawKind: not (int)SyntaxKind.LogicalNotExpression } or PostfixUnaryExpressionSyntax => true,
-                    _ => false,
-                };
-
-            private IEnumerable<IdentifierNameSyntax> References(SyntaxNode scope, ISymbol symbol)
-            {
-                var name = symbol.Name;
-                foreach (var identifier in scope.DescendantNodes().OfType<IdentifierNameSyntax>())
-                {
-                    if (identifier.Identifier.ValueText == name
-                        && _model.GetSymbolInfo(identifier, _cancellationToken).Symbol is { } referenced
-                        && SymbolEqualityComparer.Default.Equals(referenced.OriginalDefinition, symbol.OriginalDefinition))
-                    {
-                        yield return identifier;
-                    }
-                }
-            }
-        }
-
-        /// <summary>A use of the handle field: the node replaced (the call, or the property access), the field reference, the mapping.</summary>
-        private sealed class Use
-        {
-            internal Use(ExpressionSyntax node, ExpressionSyntax reference, LeaseMemberMapping mapping)
-            {
-                Node = node;
-                Reference = reference;
-                Mapping = mapping;
-            }
-
-            internal ExpressionSyntax Node { get; }
-
-            internal ExpressionSyntax Reference { get; }
-
-            internal LeaseMemberMapping Mapping { get; }
-        }
-
-        /// <summary><c>if (h.IsAllocated) { h.Free(); h = default; }</c>, which becomes its body.</summary>
-        private sealed class Guard
-        {
-            internal Guard(IfStatementSyntax statement, Use release, List<AssignmentExpressionSyntax> resets)
-            {
-                Statement = statement;
-                Release = release;
-                Resets = resets;
-            }
-
-            internal IfStatementSyntax Statement { get; }
-
-            internal Use Release { get; }
-
-            internal List<AssignmentExpressionSyntax> Resets { get; }
         }
 
         /// <summary>The edits of one fix, decided by <see cref="Planner"/>.</summary>
@@ -610,14 +395,14 @@ namespace PinAnalyzers.CodeFixes
         {
             private readonly SemanticModel _model;
 
-            internal Plan(SemanticModel model, LeaseConversion conversion, IFieldSymbol field, FieldDeclarationSyntax fieldDeclaration, VariableDeclaratorSyntax declarator, TypeDeclarationSyntax typeDeclaration)
+            internal Plan(SemanticModel model, LeaseConversion conversion, HandleFieldUses uses)
             {
                 _model = model;
                 Conversion = conversion;
-                Field = field;
-                FieldDeclaration = fieldDeclaration;
-                Declarator = declarator;
-                TypeDeclaration = typeDeclaration;
+                Field = uses.Field;
+                FieldDeclaration = uses.Declaration;
+                Declarator = uses.Declarator;
+                TypeDeclaration = uses.TypeDeclaration;
             }
 
             internal LeaseConversion Conversion { get; }
@@ -635,9 +420,9 @@ namespace PinAnalyzers.CodeFixes
             /// <summary><c>_f = default</c> statements: they become <c>_f = null</c>.</summary>
             internal List<AssignmentExpressionSyntax> Resets { get; } = new();
 
-            internal List<Use> Uses { get; } = new();
+            internal List<HandleFieldMemberUse> Uses { get; } = new();
 
-            internal List<Guard> Guards { get; } = new();
+            internal List<HandleFieldGuard> Guards { get; } = new();
 
             internal INamedTypeSymbol LeaseType { get; set; } = null!;
 
@@ -684,8 +469,11 @@ namespace PinAnalyzers.CodeFixes
 
                 foreach (var guard in Guards)
                 {
-                    var body = new List<StatementSyntax> { ExpressionStatement(Release(guard.Release.Reference)) };
-                    body.AddRange(guard.Resets.Select(r => ExpressionStatement(r.WithoutTrivia().WithRight(LiteralExpression(SyntaxKind.NullLiteralExpression)))));
+                    var body = guard.Body.Select(statement => guard.ReleaseIn(statement) is { } release
+                        ? ExpressionStatement(Release(release.Reference))
+                        : statement is ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax reset }
+                            ? ExpressionStatement(reset.WithoutTrivia().WithRight(LiteralExpression(SyntaxKind.NullLiteralExpression)))
+                            : statement.WithoutTrivia()).ToList();
                     body[0] = body[0].WithLeadingTrivia(guard.Statement.GetLeadingTrivia());
                     body[body.Count - 1] = body[body.Count - 1].WithTrailingTrivia(guard.Statement.GetTrailingTrivia());
                     if (body.Count > 1)
@@ -721,7 +509,7 @@ namespace PinAnalyzers.CodeFixes
 
                 switch (pin.Placement)
                 {
-                    case Placement.InList:
+                    case PinStorePlacement.InList:
                         var statement = (StatementSyntax)pin.Holder;
                         editor.InsertBefore(statement, new SyntaxNode[]
                         {
@@ -731,7 +519,7 @@ namespace PinAnalyzers.CodeFixes
                         editor.ReplaceNode(statement, store.WithLeadingTrivia(ElasticMarker).WithTrailingTrivia(statement.GetTrailingTrivia()).WithAdditionalAnnotations(Formatter.Annotation));
                         break;
 
-                    case Placement.Embedded:
+                    case PinStorePlacement.Embedded:
                         editor.ReplaceNode(pin.Holder, Block(statements).WithTriviaFrom(pin.Holder).WithAdditionalAnnotations(Formatter.Annotation));
                         break;
 
@@ -749,12 +537,12 @@ namespace PinAnalyzers.CodeFixes
             }
 
             /// <summary>What a use of the handle becomes, and the node it replaces.</summary>
-            private (SyntaxNode Replaced, ExpressionSyntax Replacement) Rewrite(Use use, SyntaxGenerator generator)
+            private (SyntaxNode Replaced, ExpressionSyntax Replacement) Rewrite(HandleFieldMemberUse use, SyntaxGenerator generator)
             {
                 var lease = Receiver(use.Reference);
                 switch (use.Mapping.Kind)
                 {
-                    case LeaseMemberKind.Address:
+                    case HandleMemberKind.Address:
                         ExpressionSyntax address = Member(lease, "Address");
                         if (_model.GetTypeInfo(use.Node).Type is IPointerTypeSymbol pointer)
                         {
@@ -765,10 +553,10 @@ namespace PinAnalyzers.CodeFixes
 
                         return (use.Node, address);
 
-                    case LeaseMemberKind.Release:
+                    case HandleMemberKind.Release:
                         return (use.Node, Release(use.Reference));
 
-                    case LeaseMemberKind.Array:
+                    case HandleMemberKind.Array:
                         ExpressionSyntax array = Member(lease, "Array");
                         if (_model.GetTypeInfo(use.Node).Type is { IsReferenceType: true, NullableAnnotation: NullableAnnotation.NotAnnotated }
                             && _model.GetNullableContext(use.Node.SpanStart).WarningsEnabled())

@@ -9,19 +9,19 @@ using PinAnalyzers.Flow;
 
 namespace PinAnalyzers.CodeFixes
 {
-    /// <summary>What a use of the old handle becomes on the lease.</summary>
-    internal enum LeaseMemberKind
+    /// <summary>What a use of a pinned handle's member means, which decides what each field conversion makes of it.</summary>
+    internal enum HandleMemberKind
     {
-        /// <summary>The address of the pinned memory: <c>lease.Address</c>, cast back when the old member returned a pointer.</summary>
+        /// <summary>The address of the pinned memory: <c>lease.Address</c> (cast back when the old member returned a pointer), or the array's address on the Pinned Object Heap.</summary>
         Address,
 
-        /// <summary>The holder lets go: <c>lease.Dispose()</c>, or <c>lease?.Dispose()</c> when the field may be null.</summary>
+        /// <summary>The holder lets go: <c>lease.Dispose()</c>, or <c>lease?.Dispose()</c> when the field may be null; nothing for a POH array.</summary>
         Release,
 
         /// <summary>
         /// "The pin is held": <c>lease.IsPinned</c>, or <c>lease is { IsPinned: true }</c> when the field may be null. Not
         /// <c>IsRevoked</c>, which stays false after the holder's own <c>Dispose</c>: a released handle must read as not
-        /// allocated.
+        /// allocated. For a POH array, "the array is there".
         /// </summary>
         IsPinned,
 
@@ -29,10 +29,10 @@ namespace PinAnalyzers.CodeFixes
         Array,
     }
 
-    /// <summary>One member of the old handle (a method called with no arguments, or a property read) and what it becomes.</summary>
-    internal sealed class LeaseMemberMapping
+    /// <summary>One member of a handle (a method called with no arguments, or a property read) and what it means.</summary>
+    internal sealed class HandleMemberMapping
     {
-        internal LeaseMemberMapping(string handleMember, bool isMethod, LeaseMemberKind kind)
+        internal HandleMemberMapping(string handleMember, bool isMethod, HandleMemberKind kind)
         {
             HandleMember = handleMember;
             IsMethod = isMethod;
@@ -43,16 +43,88 @@ namespace PinAnalyzers.CodeFixes
 
         internal bool IsMethod { get; }
 
-        internal LeaseMemberKind Kind { get; }
+        internal HandleMemberKind Kind { get; }
 
-        /// <summary>The lease member the rewrite uses.</summary>
+        /// <summary>The lease member a lease conversion uses for it.</summary>
         internal string LeaseMember => Kind switch
         {
-            LeaseMemberKind.Address => "Address",
-            LeaseMemberKind.Release => "Dispose",
-            LeaseMemberKind.IsPinned => "IsPinned",
+            HandleMemberKind.Address => "Address",
+            HandleMemberKind.Release => "Dispose",
+            HandleMemberKind.IsPinned => "IsPinned",
             _ => "Array",
         };
+    }
+
+    /// <summary>
+    /// A kind of pinned handle kept in a field: which pin sites make it, which field types hold it, and what each of its
+    /// members means. <see cref="HandleFieldUses"/> classifies a field's uses against it; every field-conversion fix
+    /// (Pinned Object Heap, lease conversion) works from that classification. A new pin kind is a new entry here.
+    /// </summary>
+    internal sealed class HandleKind
+    {
+        internal HandleKind(PinKind pinKind, Func<PinApis, ITypeSymbol, bool> isHandleType, ImmutableArray<HandleMemberMapping> members)
+        {
+            PinKind = pinKind;
+            IsHandleType = isHandleType;
+            Members = members;
+        }
+
+        /// <summary>The pin sites (from <c>HandlePinSites</c>) that make this handle.</summary>
+        internal PinKind PinKind { get; }
+
+        /// <summary>True for the type of a field that holds this handle.</summary>
+        internal Func<PinApis, ITypeSymbol, bool> IsHandleType { get; }
+
+        /// <summary>The members a fix can rewrite; any other use of the field means no fix.</summary>
+        internal ImmutableArray<HandleMemberMapping> Members { get; }
+
+        internal HandleMemberMapping? Find(string name, bool isMethod)
+        {
+            foreach (var member in Members)
+            {
+                if (member.HandleMember == name && member.IsMethod == isMethod)
+                {
+                    return member;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary><c>GCHandle.Alloc(x, GCHandleType.Pinned)</c> in a <c>GCHandle</c> field.</summary>
+        internal static readonly HandleKind GCHandle = new(
+            PinKind.GCHandle,
+            (apis, type) => apis.IsGCHandle(type),
+            ImmutableArray.Create(
+                new HandleMemberMapping("AddrOfPinnedObject", isMethod: true, HandleMemberKind.Address),
+                new HandleMemberMapping("Free", isMethod: true, HandleMemberKind.Release),
+                new HandleMemberMapping("IsAllocated", isMethod: false, HandleMemberKind.IsPinned),
+                new HandleMemberMapping("Target", isMethod: false, HandleMemberKind.Array)));
+
+        /// <summary><c>new PinnedGCHandle&lt;T[]&gt;(array)</c> in a <c>PinnedGCHandle&lt;T[]&gt;</c> field.</summary>
+        internal static readonly HandleKind PinnedArrayHandle = new(
+            PinKind.TypedHandle,
+            (apis, type) => apis.IsPinnedGCHandle(type) && type is INamedTypeSymbol { TypeArguments.Length: 1 } named && named.TypeArguments[0] is IArrayTypeSymbol,
+            ImmutableArray.Create(
+                new HandleMemberMapping("GetAddressOfArrayData", isMethod: true, HandleMemberKind.Address),
+                new HandleMemberMapping("Dispose", isMethod: true, HandleMemberKind.Release),
+                new HandleMemberMapping("IsAllocated", isMethod: false, HandleMemberKind.IsPinned),
+                new HandleMemberMapping("Target", isMethod: false, HandleMemberKind.Array)));
+
+        internal static readonly ImmutableArray<HandleKind> All = ImmutableArray.Create(GCHandle, PinnedArrayHandle);
+
+        internal static HandleKind? For(PinKind kind)
+        {
+            foreach (var handle in All)
+            {
+                if (handle.PinKind == kind)
+                {
+                    return handle;
+                }
+            }
+
+            return null;
+        }
     }
 
     /// <summary>The lease one pin becomes: <c>LeaseType.Method(Argument)</c>.</summary>
@@ -73,10 +145,10 @@ namespace PinAnalyzers.CodeFixes
     }
 
     /// <summary>
-    /// How a handle kept in a field converts to a lease: which pins and field types it applies to, what each pin
-    /// acquires, and what each member of the handle becomes. <see cref="ConvertToPinLeaseCodeFix"/> is the engine
-    /// (finding the field and all its uses, the nullable question, the revocation registration, Fix All); a conversion
-    /// is only this data.
+    /// How a handle kept in a field converts to a lease: the handle (its <see cref="HandleKind"/> entry: pins, field type,
+    /// member table) and what each pin acquires. <see cref="HandleFieldUses"/> finds and classifies the field's uses;
+    /// <see cref="ConvertToPinLeaseCodeFix"/> is the engine (the nullable question, the revocation registration, Fix All);
+    /// a conversion is only this data.
     /// </summary>
     internal sealed class LeaseConversion
     {
@@ -84,22 +156,18 @@ namespace PinAnalyzers.CodeFixes
             string diagnosticId,
             string equivalenceKey,
             string title,
-            PinKind pinKind,
+            HandleKind handle,
             string leaseTypeMetadataName,
             string resourceNoun,
-            Func<PinApis, ITypeSymbol, bool> isHandleType,
-            Func<PinSite, INamedTypeSymbol, SemanticModel, CancellationToken, LeaseAcquisition?> acquisition,
-            ImmutableArray<LeaseMemberMapping> members)
+            Func<PinSite, INamedTypeSymbol, SemanticModel, CancellationToken, LeaseAcquisition?> acquisition)
         {
             DiagnosticId = diagnosticId;
             EquivalenceKey = equivalenceKey;
             Title = title;
-            PinKind = pinKind;
+            Handle = handle;
             LeaseTypeMetadataName = leaseTypeMetadataName;
             ResourceNoun = resourceNoun;
-            IsHandleType = isHandleType;
             Acquisition = acquisition;
-            Members = members;
         }
 
         /// <summary>The diagnostic the conversion fixes.</summary>
@@ -109,8 +177,10 @@ namespace PinAnalyzers.CodeFixes
 
         internal string Title { get; }
 
-        /// <summary>The pin sites (from <c>HandlePinSites</c>) it converts.</summary>
-        internal PinKind PinKind { get; }
+        /// <summary>The handle it converts: its pin sites, field type and member table.</summary>
+        internal HandleKind Handle { get; }
+
+        internal PinKind PinKind => Handle.PinKind;
 
         /// <summary>The lease type; the fix is offered only when the compilation has it.</summary>
         internal string LeaseTypeMetadataName { get; }
@@ -118,27 +188,8 @@ namespace PinAnalyzers.CodeFixes
         /// <summary>What is pinned, for the TODO of the revocation registration ("buffer", "view").</summary>
         internal string ResourceNoun { get; }
 
-        /// <summary>True for the type of a field this conversion rewrites.</summary>
-        internal Func<PinApis, ITypeSymbol, bool> IsHandleType { get; }
-
         /// <summary>The lease a pin site becomes (given the lease type's definition), or null when the pinned thing cannot be leased.</summary>
         internal Func<PinSite, INamedTypeSymbol, SemanticModel, CancellationToken, LeaseAcquisition?> Acquisition { get; }
-
-        /// <summary>The handle members the fix can rewrite; any other use of the field means no fix.</summary>
-        internal ImmutableArray<LeaseMemberMapping> Members { get; }
-
-        internal LeaseMemberMapping? Find(string name, bool isMethod)
-        {
-            foreach (var member in Members)
-            {
-                if (member.HandleMember == name && member.IsMethod == isMethod)
-                {
-                    return member;
-                }
-            }
-
-            return null;
-        }
     }
 
     /// <summary>
@@ -151,7 +202,7 @@ namespace PinAnalyzers.CodeFixes
     /// <item>PIN4001: a view pointer from <c>SafeMemoryMappedViewHandle.AcquirePointer(ref p)</c> becomes
     /// <c>MappedViewLease.Acquire(accessor)</c>, whose <c>Address</c> is already offset by <c>PointerOffset</c>. That pin is
     /// a <c>ref</c> argument rather than an assignment, so besides its table it needs a pin-site recognizer next to the
-    /// engine's <c>PinAssignmentOf</c> and a mapping for bare reads of the pointer field.</item>
+    /// classifier's <c>HandleFieldUses</c> pin recognizer and a mapping for bare reads of the pointer field.</item>
     /// </list>
     /// </summary>
     internal static class LeaseConversions
@@ -163,32 +214,20 @@ namespace PinAnalyzers.CodeFixes
             Descriptors.PIN1001PinnedHandleOutlivesMethod.Id,
             ConvertToPinLeaseCodeFix.EquivalenceKey,
             ConvertToPinLeaseCodeFix.Title,
-            PinKind.GCHandle,
+            HandleKind.GCHandle,
             PinLease,
             "buffer",
-            (apis, type) => apis.IsGCHandle(type),
-            ArrayLease,
-            ImmutableArray.Create(
-                new LeaseMemberMapping("AddrOfPinnedObject", isMethod: true, LeaseMemberKind.Address),
-                new LeaseMemberMapping("Free", isMethod: true, LeaseMemberKind.Release),
-                new LeaseMemberMapping("IsAllocated", isMethod: false, LeaseMemberKind.IsPinned),
-                new LeaseMemberMapping("Target", isMethod: false, LeaseMemberKind.Array)));
+            ArrayLease);
 
         /// <summary><c>new PinnedGCHandle&lt;T[]&gt;(array)</c> in a <c>PinnedGCHandle&lt;T[]&gt;</c> field.</summary>
         internal static readonly LeaseConversion PinnedGCHandle = new(
             Descriptors.PIN1001PinnedHandleOutlivesMethod.Id,
             ConvertToPinLeaseCodeFix.EquivalenceKey,
             ConvertToPinLeaseCodeFix.Title,
-            PinKind.TypedHandle,
+            HandleKind.PinnedArrayHandle,
             PinLease,
             "buffer",
-            (apis, type) => apis.IsPinnedGCHandle(type) && type is INamedTypeSymbol { TypeArguments.Length: 1 } named && named.TypeArguments[0] is IArrayTypeSymbol,
-            ArrayLease,
-            ImmutableArray.Create(
-                new LeaseMemberMapping("GetAddressOfArrayData", isMethod: true, LeaseMemberKind.Address),
-                new LeaseMemberMapping("Dispose", isMethod: true, LeaseMemberKind.Release),
-                new LeaseMemberMapping("IsAllocated", isMethod: false, LeaseMemberKind.IsPinned),
-                new LeaseMemberMapping("Target", isMethod: false, LeaseMemberKind.Array)));
+            ArrayLease);
 
         // PIN3001 (MemoryHandle) and PIN4001 (MappedViewLease) plug in here; see the summary.
         internal static readonly ImmutableArray<LeaseConversion> All = ImmutableArray.Create(GCHandle, PinnedGCHandle);

@@ -21,6 +21,9 @@ namespace PinAnalyzers.Leases;
 /// <para>The pin is released exactly once, by whoever moves the word from "disposed, no scopes" to
 /// "unpinned": the holder's <c>Dispose</c> or the exit of the last scope. Revocation alone never
 /// unpins: memory a holder may still use is never pulled from under it.</para>
+/// <para>Every pinned lease is registered with its <see cref="PinBudget"/> (an intrusive list guarded by the
+/// budget's lock, touched only when a lease is acquired and when it is unpinned, never by scopes), so that
+/// <see cref="PinBudget.RevokeAllAsync"/> can reach every lease charged to the budget.</para>
 /// <para>There is deliberately no finalizer. A lease object that nobody can reach may still have its
 /// address registered with native code (a NIC, an io_uring ring); unpinning it from the finalizer
 /// would hand that memory back while the device may still write to it. A leaked lease therefore
@@ -40,6 +43,10 @@ internal abstract class LeaseCore
     private readonly CancellationTokenSource _revocation = new CancellationTokenSource();
     private readonly TaskCompletionSource<bool> _unpinned =
         new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // The budget's list of registered leases; read and written only under the budget's lock.
+    internal LeaseCore? PreviousInBudget;
+    internal LeaseCore? NextInBudget;
 
     protected LeaseCore(PinBudget budget, long byteLength, string leaseName)
     {
@@ -65,6 +72,11 @@ internal abstract class LeaseCore
 
     internal bool IsDisposed => (Volatile.Read(ref _state) & DisposedFlag) != 0;
 
+    internal bool IsRevocationRequested => (Volatile.Read(ref _state) & RevokingFlag) != 0;
+
+    /// <summary>Completes (with true) once the lease is unpinned, or once an acquire that failed has left nothing pinned.</summary>
+    internal Task<bool> Unpinned => _unpinned.Task;
+
     internal int ActiveScopes => Volatile.Read(ref _state) & CountMask;
 
     /// <summary>Pins the resource and returns the address of its first byte.</summary>
@@ -74,10 +86,60 @@ internal abstract class LeaseCore
     protected abstract void ReleaseResource();
 
     /// <summary>
-    /// Takes the pin. The caller has charged the budget and refunds it if this throws; nothing may
-    /// throw after this returns.
+    /// Registers the lease with its budget and takes the pin. The caller has charged the budget; if this
+    /// throws, nothing is pinned, the lease is not registered and the charge has been refunded.
     /// </summary>
-    internal void Pin() => _address = PinResource();
+    /// <exception cref="PinRevokedException">
+    /// The budget is revoking all its leases: either when the lease was to be registered (nothing was
+    /// pinned), or while it was being pinned (it has been unpinned again before anyone saw its address).
+    /// </exception>
+    internal void Pin()
+    {
+        if (!Budget.TryRegister(this))
+        {
+            Budget.Refund(ByteLength);
+            LeaseMetrics.RecordRejection(Budget, "revoking");
+            throw PinRevokedException.AcquireRefused(LeaseName, ByteLength, Budget.Name);
+        }
+
+        try
+        {
+            _address = PinResource();
+        }
+        catch
+        {
+            Abandon();
+            throw;
+        }
+
+        if ((Volatile.Read(ref _state) & RevokingFlag) != 0)
+        {
+            // A RevokeAllAsync that started after the registration caught this lease mid-acquire and is
+            // waiting for it. No holder has seen it, so nobody can be using the memory: unpin it now
+            // (which completes that wait) and refuse the acquisition.
+            Dispose();
+            throw PinRevokedException.RevokedWhileAcquiring(LeaseName, ByteLength, Budget.Name);
+        }
+    }
+
+    /// <summary>The pin could not be taken: leave the lease unpinned, unregistered and refunded.</summary>
+    private void Abandon()
+    {
+        int s = Volatile.Read(ref _state);
+        while (true)
+        {
+            int seen = Interlocked.CompareExchange(ref _state, s | DisposedFlag | UnpinnedFlag, s);
+            if (seen == s)
+            {
+                break;
+            }
+
+            s = seen;
+        }
+
+        Budget.Release(this);
+        _unpinned.TrySetResult(true);
+    }
 
     /// <summary>Returns the address for the holder, or throws if the lease may no longer be used.</summary>
     internal IntPtr GetAddress()
@@ -203,7 +265,7 @@ internal abstract class LeaseCore
         }
         finally
         {
-            Budget.Refund(ByteLength);
+            Budget.Release(this);
             _unpinned.TrySetResult(true);
         }
     }
@@ -226,7 +288,21 @@ internal abstract class LeaseCore
         return false;
     }
 
-    internal Task<bool> RevokeAsync(TimeSpan grace, CancellationToken cancellationToken)
+    /// <summary>
+    /// Refuses new scopes and <see cref="GetAddress"/>, then cancels <see cref="RevocationRequested"/> (the
+    /// first call only), running the holder's callbacks on this thread.
+    /// </summary>
+    /// <exception cref="AggregateException">A holder's callback threw; the revocation stands.</exception>
+    internal void RequestRevocation()
+    {
+        if (MarkRevoking())
+        {
+            _revocation.Cancel();
+        }
+    }
+
+    /// <summary>Throws when <paramref name="grace"/> is not a valid grace period.</summary>
+    internal static void ValidateGrace(TimeSpan grace)
     {
         if (grace != Timeout.InfiniteTimeSpan
             && (grace < TimeSpan.Zero || grace.TotalMilliseconds > int.MaxValue))
@@ -236,7 +312,31 @@ internal abstract class LeaseCore
                 grace,
                 "The grace period must be between zero and Int32.MaxValue milliseconds, or Timeout.InfiniteTimeSpan.");
         }
+    }
 
+    /// <summary>
+    /// Waits until <paramref name="unpinned"/> completes, <paramref name="grace"/> runs out or
+    /// <paramref name="cancellationToken"/> is cancelled, whichever comes first; never throws.
+    /// </summary>
+    internal static async Task WaitAsync(Task unpinned, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        if (unpinned.IsCompleted || grace == TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task delay = Task.Delay(grace, delayCancellation.Token);
+        Task first = await Task.WhenAny(unpinned, delay).ConfigureAwait(false);
+        if (first == unpinned)
+        {
+            delayCancellation.Cancel(); // drop the timer now rather than when the grace ends
+        }
+    }
+
+    internal Task<bool> RevokeAsync(TimeSpan grace, CancellationToken cancellationToken)
+    {
+        ValidateGrace(grace);
         if (cancellationToken.IsCancellationRequested)
         {
             // Nothing has been asked of the holder yet: cancelling before the call does nothing.
@@ -248,24 +348,12 @@ internal abstract class LeaseCore
 
     private async Task<bool> RevokeCoreAsync(TimeSpan grace, CancellationToken cancellationToken)
     {
-        if (MarkRevoking())
-        {
-            // Holders' callbacks run here, synchronously, after new scopes are already refused.
-            // If one throws, the returned task faults with the AggregateException; the revocation stands.
-            _revocation.Cancel();
-        }
+        // Holders' callbacks run here, synchronously, after new scopes are already refused.
+        // If one throws, the returned task faults with the AggregateException; the revocation stands.
+        RequestRevocation();
 
         Task<bool> unpinned = _unpinned.Task;
-        if (!unpinned.IsCompleted && grace != TimeSpan.Zero)
-        {
-            using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            Task delay = Task.Delay(grace, delayCancellation.Token);
-            Task first = await Task.WhenAny(unpinned, delay).ConfigureAwait(false);
-            if (first == unpinned)
-            {
-                delayCancellation.Cancel(); // drop the timer now rather than when the grace ends
-            }
-        }
+        await WaitAsync(unpinned, grace, cancellationToken).ConfigureAwait(false);
 
         if (unpinned.IsCompleted)
         {
@@ -285,12 +373,14 @@ internal abstract class LeaseCore
 
     private void ThrowBlocked(int state)
     {
-        if ((state & DisposedFlag) != 0)
+        // Revocation wins over disposal: a holder that disposed because the owner asked for the memory
+        // back is told so, not that it made a mistake.
+        if ((state & RevokingFlag) != 0)
         {
-            throw new ObjectDisposedException(LeaseName, "The lease has been disposed by its holder.");
+            throw new PinRevokedException(LeaseName, ByteLength);
         }
 
-        throw new PinRevokedException(LeaseName, ByteLength);
+        throw new ObjectDisposedException(LeaseName, "The lease has been disposed by its holder.");
     }
 
     private static void ThrowTooManyScopes() =>

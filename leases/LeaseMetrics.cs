@@ -9,9 +9,9 @@ namespace PinAnalyzers.Leases;
 /// <list type="bullet">
 /// <item><c>pinanalyzers.leases.pinned_bytes</c> (observable up-down counter, By): bytes pinned now;</item>
 /// <item><c>pinanalyzers.leases.active</c> (observable up-down counter, {lease}): leases held now;</item>
-/// <item><c>pinanalyzers.leases.rejected</c> (counter, {lease}): acquires refused, tagged <c>reason</c> = bytes | leases;</item>
-/// <item><c>pinanalyzers.leases.revocations</c> (counter, {revocation}): finished RevokeAsync calls, tagged
-/// <c>outcome</c> = released | timed_out | canceled.</item>
+/// <item><c>pinanalyzers.leases.rejected</c> (counter, {lease}): acquires refused, tagged <c>reason</c> = bytes | leases | revoking;</item>
+/// <item><c>pinanalyzers.leases.revocations</c> (counter, {revocation}): leases whose revocation finished, one per
+/// RevokeAsync call and one per lease of a RevokeAllAsync call, tagged <c>outcome</c> = released | timed_out | canceled.</item>
 /// </list>
 /// Budgets are observed through weak references: a budget nobody holds (and so no lease holds) drops out.
 /// </summary>
@@ -27,10 +27,10 @@ internal static class LeaseMetrics
     private static readonly Meter s_meter = new Meter(MeterName, typeof(LeaseMetrics).Assembly.GetName().Version?.ToString());
 
     private static readonly Counter<long> s_rejected = s_meter.CreateCounter<long>(
-        "pinanalyzers.leases.rejected", "{lease}", "Lease acquisitions refused because the pin budget would be exceeded.");
+        "pinanalyzers.leases.rejected", "{lease}", "Lease acquisitions refused: the pin budget would be exceeded, or it is revoking all its leases.");
 
     private static readonly Counter<long> s_revocations = s_meter.CreateCounter<long>(
-        "pinanalyzers.leases.revocations", "{revocation}", "Finished RevokeAsync calls, by outcome.");
+        "pinanalyzers.leases.revocations", "{revocation}", "Lease revocations that finished (RevokeAsync, or each lease of RevokeAllAsync), by outcome.");
 
     static LeaseMetrics()
     {

@@ -38,11 +38,11 @@ public sealed class MappedViewLease : IDisposable
     /// <summary>
     /// The address of the view's first byte, already offset by <see cref="MemoryMappedViewAccessor.PointerOffset"/>.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The holder has disposed the lease.</exception>
-    /// <exception cref="PinRevokedException">The owner has asked for the view back.</exception>
+    /// <exception cref="PinRevokedException">The owner has asked for the view back (also after the holder disposed in response).</exception>
+    /// <exception cref="ObjectDisposedException">The holder has disposed the lease without any revocation.</exception>
     public IntPtr Address => _core.GetAddress();
 
-    /// <summary>Cancelled when the owner calls <see cref="RevokeAsync"/>: stop using the view and dispose the lease.</summary>
+    /// <summary>Cancelled when the owner calls <see cref="RevokeAsync"/> (or <see cref="PinBudget.RevokeAllAsync"/> on its budget): stop using the view and dispose the lease.</summary>
     public CancellationToken RevocationRequested => _core.RevocationRequested;
 
     /// <summary>True once the lease was revoked and the view's pointer released.</summary>
@@ -58,6 +58,7 @@ public sealed class MappedViewLease : IDisposable
     /// <exception cref="ArgumentNullException"><paramref name="view"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The view has been disposed; the budget is unchanged.</exception>
     /// <exception cref="PinBudgetExceededException">The budget would be exceeded; nothing is acquired.</exception>
+    /// <exception cref="PinRevokedException">The budget is revoking all its leases (<see cref="PinBudget.RevokeAllAsync"/>); nothing is acquired.</exception>
     public static MappedViewLease Acquire(MemoryMappedViewAccessor view, PinBudget? budget = null)
     {
         if (view is null)
@@ -67,7 +68,7 @@ public sealed class MappedViewLease : IDisposable
 
         budget ??= PinBudget.Shared;
         long bytes = view.Capacity;
-        budget.Charge(bytes);
+        budget.Charge(bytes, Name);
         return Create(view, budget, bytes);
     }
 
@@ -76,6 +77,8 @@ public sealed class MappedViewLease : IDisposable
     /// <param name="budget">The budget to charge; <see cref="PinBudget.Shared"/> when null.</param>
     /// <param name="lease">The lease, or null when the budget would be exceeded.</param>
     /// <returns>False, with nothing acquired, when the budget would be exceeded.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="view"/> is null.</exception>
+    /// <exception cref="PinRevokedException">The budget is revoking all its leases (<see cref="PinBudget.RevokeAllAsync"/>); nothing is acquired.</exception>
     public static bool TryAcquire(MemoryMappedViewAccessor view, PinBudget? budget, [NotNullWhen(true)] out MappedViewLease? lease)
     {
         if (view is null)
@@ -85,7 +88,7 @@ public sealed class MappedViewLease : IDisposable
 
         budget ??= PinBudget.Shared;
         long bytes = view.Capacity;
-        if (!budget.TryCharge(bytes))
+        if (!budget.TryCharge(bytes, Name))
         {
             lease = null;
             return false;
@@ -97,8 +100,8 @@ public sealed class MappedViewLease : IDisposable
 
     /// <summary>Opens a scope: the view stays mapped at least until the scope is disposed. Allocation-free and lock-free.</summary>
     /// <returns>The scope.</returns>
-    /// <exception cref="ObjectDisposedException">The holder has disposed the lease.</exception>
-    /// <exception cref="PinRevokedException">The owner has asked for the view back.</exception>
+    /// <exception cref="PinRevokedException">The owner has asked for the view back (also after the holder disposed in response).</exception>
+    /// <exception cref="ObjectDisposedException">The holder has disposed the lease without any revocation.</exception>
     public MappedViewScope Enter() => new MappedViewScope(_core, _core.EnterScope());
 
     /// <summary>Opens a scope unless the lease is revoked or disposed.</summary>
@@ -136,18 +139,22 @@ public sealed class MappedViewLease : IDisposable
 
     private static MappedViewLease Create(MemoryMappedViewAccessor view, PinBudget budget, long bytes)
     {
+        // The budget is already charged; Pin() takes the pointer last and refunds the charge itself if it throws.
+        MappedViewCore core;
+        MappedViewLease lease;
         try
         {
-            var core = new MappedViewCore(view.SafeMemoryMappedViewHandle, view.PointerOffset, budget, bytes);
-            var lease = new MappedViewLease(core);
-            core.Pin();
-            return lease;
+            core = new MappedViewCore(view.SafeMemoryMappedViewHandle, view.PointerOffset, budget, bytes);
+            lease = new MappedViewLease(core);
         }
         catch
         {
             budget.Refund(bytes);
             throw;
         }
+
+        core.Pin();
+        return lease;
     }
 
     private sealed class MappedViewCore : LeaseCore

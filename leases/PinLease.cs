@@ -52,11 +52,11 @@ public sealed class PinLease<T> : IDisposable
     /// The address of the first element, valid while the lease is pinned. For registering with native
     /// code; managed use should go through <see cref="Enter"/>.
     /// </summary>
-    /// <exception cref="ObjectDisposedException">The holder has disposed the lease.</exception>
-    /// <exception cref="PinRevokedException">The owner has asked for the pin back.</exception>
+    /// <exception cref="PinRevokedException">The owner has asked for the pin back (also after the holder disposed in response).</exception>
+    /// <exception cref="ObjectDisposedException">The holder has disposed the lease without any revocation.</exception>
     public IntPtr Address => _core.GetAddress();
 
-    /// <summary>Cancelled when the owner calls <see cref="RevokeAsync"/>: stop using the memory and dispose the lease.</summary>
+    /// <summary>Cancelled when the owner calls <see cref="RevokeAsync"/> (or <see cref="PinBudget.RevokeAllAsync"/> on its budget): stop using the memory and dispose the lease.</summary>
     public CancellationToken RevocationRequested => _core.RevocationRequested;
 
     /// <summary>True once the lease was revoked and the memory unpinned.</summary>
@@ -71,12 +71,13 @@ public sealed class PinLease<T> : IDisposable
     /// <returns>The lease; dispose it to unpin.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="array"/> is null.</exception>
     /// <exception cref="PinBudgetExceededException">The budget would be exceeded; nothing is pinned.</exception>
+    /// <exception cref="PinRevokedException">The budget is revoking all its leases (<see cref="PinBudget.RevokeAllAsync"/>); nothing is pinned.</exception>
     public static PinLease<T> Acquire(T[] array, PinBudget? budget = null)
     {
         ThrowIfNull(array, nameof(array));
         budget ??= PinBudget.Shared;
         long bytes = ByteLengthOf(array.Length);
-        budget.Charge(bytes);
+        budget.Charge(bytes, s_leaseName);
         return Create(new ArrayPinCore(array, budget, bytes, s_leaseName), array.Length, array);
     }
 
@@ -86,12 +87,13 @@ public sealed class PinLease<T> : IDisposable
     /// <param name="lease">The lease, or null when the budget would be exceeded.</param>
     /// <returns>False, with nothing pinned, when the budget would be exceeded.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="array"/> is null.</exception>
+    /// <exception cref="PinRevokedException">The budget is revoking all its leases (<see cref="PinBudget.RevokeAllAsync"/>); nothing is pinned.</exception>
     public static bool TryAcquire(T[] array, PinBudget? budget, [NotNullWhen(true)] out PinLease<T>? lease)
     {
         ThrowIfNull(array, nameof(array));
         budget ??= PinBudget.Shared;
         long bytes = ByteLengthOf(array.Length);
-        if (!budget.TryCharge(bytes))
+        if (!budget.TryCharge(bytes, s_leaseName))
         {
             lease = null;
             return false;
@@ -106,11 +108,12 @@ public sealed class PinLease<T> : IDisposable
     /// <param name="budget">The budget to charge; <see cref="PinBudget.Shared"/> when null.</param>
     /// <returns>The lease; dispose it to unpin.</returns>
     /// <exception cref="PinBudgetExceededException">The budget would be exceeded; nothing is pinned.</exception>
+    /// <exception cref="PinRevokedException">The budget is revoking all its leases (<see cref="PinBudget.RevokeAllAsync"/>); nothing is pinned.</exception>
     public static PinLease<T> Acquire(Memory<T> memory, PinBudget? budget = null)
     {
         budget ??= PinBudget.Shared;
         long bytes = ByteLengthOf(memory.Length);
-        budget.Charge(bytes);
+        budget.Charge(bytes, s_leaseName);
         return Create(new MemoryPinCore<T>(memory, budget, bytes, s_leaseName), memory.Length, null);
     }
 
@@ -119,11 +122,12 @@ public sealed class PinLease<T> : IDisposable
     /// <param name="budget">The budget to charge; <see cref="PinBudget.Shared"/> when null.</param>
     /// <param name="lease">The lease, or null when the budget would be exceeded.</param>
     /// <returns>False, with nothing pinned, when the budget would be exceeded.</returns>
+    /// <exception cref="PinRevokedException">The budget is revoking all its leases (<see cref="PinBudget.RevokeAllAsync"/>); nothing is pinned.</exception>
     public static bool TryAcquire(Memory<T> memory, PinBudget? budget, [NotNullWhen(true)] out PinLease<T>? lease)
     {
         budget ??= PinBudget.Shared;
         long bytes = ByteLengthOf(memory.Length);
-        if (!budget.TryCharge(bytes))
+        if (!budget.TryCharge(bytes, s_leaseName))
         {
             lease = null;
             return false;
@@ -142,6 +146,7 @@ public sealed class PinLease<T> : IDisposable
     /// <returns>The lease; <see cref="Array"/> is the allocated array.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative.</exception>
     /// <exception cref="PinBudgetExceededException">The budget would be exceeded; nothing is allocated.</exception>
+    /// <exception cref="PinRevokedException">The budget is revoking all its leases (<see cref="PinBudget.RevokeAllAsync"/>); nothing is pinned.</exception>
     public static PinLease<T> Allocate(int length, PinBudget? budget = null)
     {
         if (length < 0)
@@ -151,7 +156,7 @@ public sealed class PinLease<T> : IDisposable
 
         budget ??= PinBudget.Shared;
         long bytes = ByteLengthOf(length);
-        budget.Charge(bytes);
+        budget.Charge(bytes, s_leaseName);
         T[] array;
         LeaseCore core;
         try
@@ -181,8 +186,8 @@ public sealed class PinLease<T> : IDisposable
     /// and lock-free. Dispose it exactly once (a <c>using</c> does); see <see cref="PinScope{T}"/>.
     /// </summary>
     /// <returns>The scope, with the address and a span over the memory.</returns>
-    /// <exception cref="ObjectDisposedException">The holder has disposed the lease.</exception>
-    /// <exception cref="PinRevokedException">The owner has asked for the pin back.</exception>
+    /// <exception cref="PinRevokedException">The owner has asked for the pin back (also after the holder disposed in response).</exception>
+    /// <exception cref="ObjectDisposedException">The holder has disposed the lease without any revocation.</exception>
     public PinScope<T> Enter()
     {
         ScopeTicket ticket = _core.EnterScope();
@@ -235,18 +240,20 @@ public sealed class PinLease<T> : IDisposable
     private static PinLease<T> Create(LeaseCore core, int length, T[]? array)
     {
         // The budget is already charged. Everything that can fail runs before the pin is taken, so a
-        // failure leaves nothing pinned; nothing after Pin() can throw.
+        // failure leaves nothing pinned; Pin() takes the pin last and refunds the charge itself if it throws.
+        PinLease<T> lease;
         try
         {
-            var lease = new PinLease<T>(core, length, array);
-            core.Pin();
-            return lease;
+            lease = new PinLease<T>(core, length, array);
         }
         catch
         {
             core.Budget.Refund(core.ByteLength);
             throw;
         }
+
+        core.Pin();
+        return lease;
     }
 
     private static unsafe long ByteLengthOf(int length) => (long)length * sizeof(T);

@@ -315,6 +315,7 @@ namespace PinAnalyzers.AnalyzerBench
                 }
 
                 result.Diagnostics = run.Diagnostics;
+                result.AllDiagnostics = run.All;
                 if (_options.Isolated)
                 {
                     var floorAlone = await AnalyzeAsync(compilation, ImmutableArray.Create<DiagnosticAnalyzer>(_floor), result).ConfigureAwait(false);
@@ -339,7 +340,8 @@ namespace PinAnalyzers.AnalyzerBench
                 "Analyzed",
                 trees,
                 withLeaseLibrary ? _referencesWithLeases : _references,
-                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable, concurrentBuild: _options.Concurrent));
+                new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: true, nullableContextOptions: NullableContextOptions.Enable, concurrentBuild: _options.Concurrent)
+                    .WithSpecificDiagnosticOptions(_options.Enable.Select(id => new KeyValuePair<string, ReportDiagnostic>(id, ReportDiagnostic.Warn))));
         }
 
         private async Task<Run> AnalyzeAsync(CSharpCompilation compilation, ImmutableArray<DiagnosticAnalyzer> analyzers, ScenarioResult result)
@@ -347,7 +349,7 @@ namespace PinAnalyzers.AnalyzerBench
             var withAnalyzers = compilation.Clone().WithAnalyzers(
                 analyzers,
                 new CompilationWithAnalyzersOptions(
-                    new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty),
+                    new AnalyzerOptions(ImmutableArray<AdditionalText>.Empty, new GlobalOptionsProvider(_options.AnalyzerOptions)),
                     onAnalyzerException: (exception, analyzer, diagnostic) =>
                     {
                         lock (result.Exceptions)
@@ -373,7 +375,7 @@ namespace PinAnalyzers.AnalyzerBench
             }
 
             var byId = diagnostics.GroupBy(d => d.Id).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key + " x" + g.Count().ToString(CultureInfo.InvariantCulture));
-            return new Run(wall.Elapsed, cpuUsed, execution, string.Join(", ", byId));
+            return new Run(wall.Elapsed, cpuUsed, execution, string.Join(", ", byId), diagnostics);
         }
 
         private static (TimeSpan Wall, TimeSpan Cpu) Measure(Action action)
@@ -414,10 +416,25 @@ namespace PinAnalyzers.AnalyzerBench
                 Console.WriteLine("    ANALYZER EXCEPTION (AD0001) " + exception);
             }
 
+            if (_options.List && !r.AllDiagnostics.IsDefault)
+            {
+                // One line per finding, then the source line it points at: what a reviewer triages.
+                var ordered = r.AllDiagnostics
+                    .OrderBy(d => d.Location.SourceTree?.FilePath, StringComparer.Ordinal)
+                    .ThenBy(d => d.Location.SourceSpan.Start);
+                foreach (var d in ordered)
+                {
+                    var span = d.Location.GetLineSpan();
+                    var line = d.Location.SourceTree?.GetText().Lines[span.StartLinePosition.Line].ToString().Trim() ?? string.Empty;
+                    Console.WriteLine(Program.Inv($"  {span.Path}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1}): {d.Id} {d.GetMessage(CultureInfo.InvariantCulture)}"));
+                    Console.WriteLine("      | " + (line.Length > 160 ? line.Substring(0, 160) + " …" : line));
+                }
+            }
+
             Console.WriteLine();
         }
 
-        private sealed record Run(TimeSpan Wall, TimeSpan Cpu, Dictionary<DiagnosticAnalyzer, TimeSpan> Execution, string Diagnostics);
+        private sealed record Run(TimeSpan Wall, TimeSpan Cpu, Dictionary<DiagnosticAnalyzer, TimeSpan> Execution, string Diagnostics, ImmutableArray<Diagnostic> All);
     }
 
     internal sealed class Samples
@@ -489,6 +506,8 @@ namespace PinAnalyzers.AnalyzerBench
 
         internal string Diagnostics { get; set; } = string.Empty;
 
+        internal ImmutableArray<Diagnostic> AllDiagnostics { get; set; }
+
         internal List<string> Exceptions { get; } = new();
 
         internal Samples Execution(DiagnosticAnalyzer analyzer) => Get(_execution, analyzer);
@@ -527,7 +546,11 @@ namespace PinAnalyzers.AnalyzerBench
   --kind K         only pin blocks of kind K instead of the rotation: 0 GCHandle + try/finally, 1 fixed,
                    2 Unsafe.AsPointer(ref local), 3 Memory.Pin in using, 4 GCHandle kept in a field,
                    5 fixed pointer stored in a field, 6 Unsafe.AsPointer(ref array[0])
-  --source DIR     analyze the *.cs files under DIR (bin/ and obj/ skipped) instead of generated code";
+  --source DIR     analyze the *.cs files under DIR (bin/ and obj/ skipped) instead of generated code
+  --list           print every finding (file(line,col): id message) and its source line, for triage
+  --option K=V     an analyzer option as .editorconfig would give it (repeatable), e.g.
+                   --option pin_analyzers.dax_paths=/data/pmem/**
+  --enable ID      report ID even when it is disabled by default (repeatable), e.g. --enable PIN9001";
 
         internal int Methods { get; private set; } = 2000;
 
@@ -554,6 +577,12 @@ namespace PinAnalyzers.AnalyzerBench
         internal int? Kind { get; private set; }
 
         internal bool Help { get; private set; }
+
+        internal bool List { get; private set; }
+
+        internal Dictionary<string, string> AnalyzerOptions { get; } = new(StringComparer.Ordinal);
+
+        internal List<string> Enable { get; } = new();
 
         internal static Options Parse(string[] args)
         {
@@ -610,6 +639,25 @@ namespace PinAnalyzers.AnalyzerBench
                     case "--source":
                         o.Source = Path.GetFullPath(Next());
                         break;
+                    case "--list":
+                        o.List = true;
+                        break;
+                    case "--option":
+                        {
+                            var pair = Next();
+                            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                            if (eq <= 0)
+                            {
+                                throw new ArgumentException("--option takes KEY=VALUE");
+                            }
+
+                            o.AnalyzerOptions[pair.Substring(0, eq).Trim()] = pair.Substring(eq + 1).Trim();
+                            break;
+                        }
+
+                    case "--enable":
+                        o.Enable.Add(Next());
+                        break;
                     case "-h":
                     case "--help":
                         o.Help = true;
@@ -626,6 +674,30 @@ namespace PinAnalyzers.AnalyzerBench
             }
 
             return o;
+        }
+    }
+
+    /// <summary>The same analyzer options for every file, as a global .editorconfig would give them (<c>--option</c>).</summary>
+    internal sealed class GlobalOptionsProvider : AnalyzerConfigOptionsProvider
+    {
+        private readonly Options _global;
+
+        internal GlobalOptionsProvider(IReadOnlyDictionary<string, string> values) => _global = new Options(values);
+
+        public override AnalyzerConfigOptions GlobalOptions => _global;
+
+        public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => _global;
+
+        public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => _global;
+
+        private sealed class Options : AnalyzerConfigOptions
+        {
+            private readonly IReadOnlyDictionary<string, string> _values;
+
+            internal Options(IReadOnlyDictionary<string, string> values) => _values = values;
+
+            public override bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
+                => _values.TryGetValue(key, out value);
         }
     }
 

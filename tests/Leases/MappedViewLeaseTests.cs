@@ -162,7 +162,7 @@ public sealed class MappedViewLeaseTests : IDisposable
 
             await AssertPending(revoke);
             Assert.False(handle.IsClosed);
-            Assert.Throws<ObjectDisposedException>(() => lease.Address); // the holder disposed on the token
+            Assert.Throws<PinRevokedException>(() => lease.Address); // revoked (the holder's dispose on the token does not change that)
             Assert.False(lease.TryEnter(out MappedViewScope refused));
             AssertClosed(refused);
 
@@ -172,6 +172,9 @@ public sealed class MappedViewLeaseTests : IDisposable
             Assert.True(lease.IsRevoked);
             Assert.True(handle.IsClosed);
             Assert.Equal(0, budget.PinnedBytes);
+            Assert.Throws<PinRevokedException>(() => lease.Address);
+            Assert.Throws<PinRevokedException>(() => lease.Enter().Dispose());
+            Assert.False(lease.TryEnter(out _));
         }
 
         Assert.Equal(0x42, File.ReadAllBytes(path)[ViewOffset + 1]);
@@ -197,6 +200,25 @@ public sealed class MappedViewLeaseTests : IDisposable
             lease.Dispose();
             Assert.True(handle.IsClosed);
             Assert.Equal(0, budget.PinnedBytes);
+        }
+    }
+
+    [Fact]
+    public void DisposedWithoutRevocation_ReportsObjectDisposed()
+    {
+        string path = NewFile(2 * 4096);
+        (MemoryMappedFile file, MemoryMappedViewAccessor view) = Map(path, ViewOffset, ViewLength);
+        using (file)
+        using (view)
+        {
+            var lease = MappedViewLease.Acquire(view, NewBudget());
+            lease.Dispose();
+
+            var address = Assert.Throws<ObjectDisposedException>(() => lease.Address);
+            Assert.Contains("MappedViewLease", address.Message);
+            Assert.Throws<ObjectDisposedException>(() => lease.Enter().Dispose());
+            Assert.False(lease.TryEnter(out MappedViewScope scope));
+            AssertClosed(scope);
         }
     }
 

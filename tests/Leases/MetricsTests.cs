@@ -118,4 +118,29 @@ public sealed class MetricsTests
         Assert.Equal(1, metrics.Sum("pinanalyzers.leases.revocations", "outcome", "canceled"));
         Assert.Equal(1, metrics.Sum("pinanalyzers.leases.revocations", "outcome", "released"));
     }
+
+    [Fact]
+    public async Task RevokeAll_CountsEachLeaseByOutcome_AndRefusedAcquisitionsAsRevoking()
+    {
+        PinBudget budget = NewBudget();
+        using var metrics = new BudgetMetrics(budget);
+        var polite = Enumerable.Range(0, 3).Select(_ => PinLease<byte>.Acquire(new byte[1], budget)).ToArray();
+        foreach (PinLease<byte> lease in polite)
+        {
+            lease.RevocationRequested.Register(lease.Dispose);
+        }
+
+        var stubborn = PinLease<byte>.Acquire(new byte[1], budget);
+        Task<bool> revoke = budget.RevokeAllAsync(Timeout.InfiniteTimeSpan);
+        Assert.Throws<PinRevokedException>(() => PinLease<byte>.Acquire(new byte[1], budget));
+        Assert.Throws<PinRevokedException>(() => PinLease<byte>.TryAcquire(new byte[1], budget, out _));
+        Assert.False(await budget.RevokeAllAsync(TimeSpan.Zero)); // only the stubborn lease is left, and it times out
+        stubborn.Dispose();
+        Assert.True(await revoke.Within());
+
+        Assert.Equal(4, metrics.Sum("pinanalyzers.leases.revocations", "outcome", "released"));
+        Assert.Equal(1, metrics.Sum("pinanalyzers.leases.revocations", "outcome", "timed_out"));
+        Assert.Equal(2, metrics.Sum("pinanalyzers.leases.rejected", "reason", "revoking"));
+        Assert.Equal(0, metrics.Sum("pinanalyzers.leases.rejected", "reason", "bytes"));
+    }
 }

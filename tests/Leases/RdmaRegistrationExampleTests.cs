@@ -79,33 +79,14 @@ public sealed class RdmaRegistrationExampleTests : IDisposable
     [Fact]
     public void TheDocumentedExample_IsTheCodeTheseTestsRun()
     {
-        string root = FindRepositoryRoot();
-        string doc = File.ReadAllText(Path.Combine(root, "docs", "leases.md"));
-        string source = Normalize(File.ReadAllText(Path.Combine(root, "tests", "Leases", "RdmaRegistrationExample.cs")));
+        string source = LeaseDocs.Normalize(LeaseDocs.Read("tests", "Leases", "RdmaRegistrationExample.cs"));
+        string[] names = ["FakeNic", "NicRegistration", "DaxFileOwner"];
 
-        string[] classes = doc.Split("```csharp")
-            .Skip(1)
-            .Select(block => block[..block.IndexOf("```", StringComparison.Ordinal)])
-            .Where(block => block.TrimStart().StartsWith("public sealed class", StringComparison.Ordinal))
+        string[] classes = LeaseDocs.CSharpBlocks()
+            .Where(block => names.Contains(LeaseDocs.DeclaredClass(block)))
             .ToArray();
 
         Assert.Equal(3, classes.Length);
-        Assert.All(classes, block => Assert.Contains(Normalize(block), source));
-    }
-
-    private static string Normalize(string code)
-        => string.Join("\n", code.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "docs", "leases.md")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("docs/leases.md not found above " + AppContext.BaseDirectory);
+        Assert.All(classes, block => Assert.Contains(LeaseDocs.Normalize(block), source));
     }
 }

@@ -50,7 +50,56 @@ public sealed class RevocationTests
         Assert.True(lease.IsPinned);
 
         lease.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => lease.Enter().Dispose()); // disposal is reported first
+        Assert.Throws<PinRevokedException>(() => lease.Enter().Dispose()); // revocation is reported, not the disposal it asked for
+    }
+
+    [Fact]
+    public async Task AfterTheHolderDisposedInResponse_EnterTryEnterAndAddress_StillReportRevocation()
+    {
+        PinBudget budget = NewBudget();
+        var lease = PinLease<long>.Acquire(new long[4], budget);
+        lease.RevocationRequested.Register(lease.Dispose);
+
+        Assert.True(await lease.RevokeAsync(Generous).Within());
+
+        Assert.True(lease.IsRevoked);
+        var enter = Assert.Throws<PinRevokedException>(() => lease.Enter().Dispose());
+        Assert.Equal("PinLease<Int64>", enter.LeaseName);
+        Assert.Equal(32, enter.ByteLength);
+        Assert.Throws<PinRevokedException>(() => lease.Address);
+        Assert.False(lease.TryEnter(out PinScope<long> scope));
+        AssertClosed(scope);
+    }
+
+    [Fact]
+    public async Task DisposedFirst_ThenRevoked_ReportsRevocation()
+    {
+        var lease = PinLease<byte>.Acquire(new byte[4], NewBudget());
+        lease.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => lease.Address); // no revocation yet: the holder's own dispose
+
+        Assert.True(await lease.RevokeAsync(TimeSpan.Zero));
+
+        Assert.Throws<PinRevokedException>(() => lease.Address);
+        Assert.Throws<PinRevokedException>(() => lease.Enter().Dispose());
+        Assert.False(lease.TryEnter(out _));
+    }
+
+    [Fact]
+    public async Task DisposedWhileAScopeIsOpen_AfterRevocation_ReportsRevocation_WhileStillPinned()
+    {
+        PinBudget budget = NewBudget();
+        var lease = PinLease<byte>.Acquire(new byte[4], budget);
+        PinScope<byte> scope = lease.Enter();
+        Task<bool> revoke = lease.RevokeAsync(Generous);
+        lease.Dispose();
+
+        Assert.True(lease.IsPinned); // the open scope keeps it pinned
+        Assert.Throws<PinRevokedException>(() => lease.Address);
+        Assert.Throws<PinRevokedException>(() => lease.Enter().Dispose());
+        scope.Dispose();
+        Assert.True(await revoke.Within());
+        Assert.Throws<PinRevokedException>(() => lease.Address);
     }
 
     [Fact]
