@@ -14,6 +14,7 @@ namespace PinAnalyzers
         {
             internal const string PinLifetime = "PinLifetime";
             internal const string PointerSafety = "PointerSafety";
+            internal const string MemoryHandles = "MemoryHandles";
             internal const string MappedViews = "MappedViews";
             internal const string Leases = "Leases";
         }
@@ -73,6 +74,20 @@ namespace PinAnalyzers
             "Unsafe.AsPointer takes the address of {0} without pinning it: the GC may move it",
             Categories.PointerSafety,
             "Unsafe.AsPointer does not pin. On heap memory — array elements, fields of classes, array or string data — the GC may move the object while the pointer is in use. Use fixed, a pinned handle, or the Pinned Object Heap.");
+
+        internal static readonly DiagnosticDescriptor PIN3001MemoryHandleOutlivesMethod = Create(
+            "PIN3001",
+            "MemoryHandle outlives the method that pinned it",
+            "The MemoryHandle outlives the method: {0}",
+            Categories.MemoryHandles,
+            "Memory<T>.Pin() and IPinnable.Pin pin the memory until the MemoryHandle is disposed. A handle kept past the method that made it (a field, a collection, a return, a capture) pins an ordinary-heap array for an unbounded time, fragmenting the GC heap. Use memory from the Pinned Object Heap (MemoryMarshal.CreateFromPinnedArray), or hold the pin through a revocable PinLease.");
+
+        internal static readonly DiagnosticDescriptor PIN3002MemoryHandleNotDisposed = Create(
+            "PIN3002",
+            "MemoryHandle is not disposed on every path",
+            "The MemoryHandle {0}",
+            Categories.MemoryHandles,
+            "A MemoryHandle from Memory<T>.Pin() or IPinnable.Pin that is not disposed on every path, exceptional paths included, leaks its pin: the array stays pinned (its GCHandle is never freed) or the MemoryManager is never unpinned. Dispose it with using.");
 
         internal static readonly DiagnosticDescriptor PIN5001LeaseNotDisposed = Create(
             "PIN5001",

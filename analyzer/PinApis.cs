@@ -165,18 +165,21 @@ namespace PinAnalyzers
                 return false;
             }
 
-            if (IsAny(method, MemoryPin))
+            // An implementation of IPinnable.Pin(int) — MemoryManager<T>.Pin — or an override of one.
+            for (var current = method; current is not null; current = current.OverriddenMethod)
             {
-                return true;
-            }
-
-            // An implementation of IPinnable.Pin(int).
-            foreach (var pin in MemoryPin)
-            {
-                if (pin.ContainingType is { TypeKind: TypeKind.Interface } && method.ContainingType?.FindImplementationForInterfaceMember(pin) is IMethodSymbol implementation
-                    && SymbolEqualityComparer.Default.Equals(implementation, method))
+                if (IsAny(current, MemoryPin))
                 {
                     return true;
+                }
+
+                foreach (var pin in MemoryPin)
+                {
+                    if (pin.ContainingType is { TypeKind: TypeKind.Interface } && current.ContainingType?.FindImplementationForInterfaceMember(pin) is IMethodSymbol implementation
+                        && SymbolEqualityComparer.Default.Equals(implementation.OriginalDefinition, current.OriginalDefinition))
+                    {
+                        return true;
+                    }
                 }
             }
 

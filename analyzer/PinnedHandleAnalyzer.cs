@@ -30,7 +30,8 @@ namespace PinAnalyzers
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
             RegisterPinSites(
                 context,
-                operation => HandlePinSites.Find(operation, apis),
+                // Memory pins (MemoryHandle) are MemoryHandleAnalyzer's: the 3xxx family.
+                operation => HandlePinSites.Find(operation, apis) is { Kind: not PinKind.MemoryHandle } site ? site : null,
                 (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
@@ -69,7 +70,6 @@ namespace PinAnalyzers
         /// <summary>
         /// At most one of PIN1001/PIN1002/PIN1003 per site: a pin kept past its loop iteration is PIN1003; else an
         /// escape is PIN1001; else a leak is PIN1002. A pin released on every path is only judged for PIN2002.
-        /// Memory pins are judged here only for PIN1003 (PIN3001/PIN3002 are theirs).
         /// </summary>
         private static IEnumerable<Diagnostic> Verdicts(PinFate fate)
         {
@@ -93,11 +93,6 @@ namespace PinAnalyzers
                 yield break;
             }
 
-            if (fate.Site.Kind == PinKind.MemoryHandle)
-            {
-                yield break;
-            }
-
             if (fate.Escapes)
             {
                 var sink = fate.Sinks[0];
@@ -109,8 +104,8 @@ namespace PinAnalyzers
             yield return Diagnostic.Create(Descriptors.PIN1002PinnedHandleNotFreed, location, fate.DescribeLeak("freed"));
         }
 
-        /// <summary>How a pin made in a loop body is kept past the iteration, or null when it is not.</summary>
-        private static string? KeptPastIteration(PinFate fate)
+        /// <summary>How a pin made in a loop body is kept past the iteration, or null when it is not (PIN1003, shared with <see cref="MemoryHandleAnalyzer"/>).</summary>
+        internal static string? KeptPastIteration(PinFate fate)
         {
             if (fate.Loop is not { } loop)
             {
@@ -151,7 +146,7 @@ namespace PinAnalyzers
 
     /// <summary>
     /// Recognises the handle pin sites: <c>GCHandle.Alloc(x, GCHandleType.Pinned)</c>, <c>new PinnedGCHandle&lt;T&gt;(x)</c>
-    /// and <c>Memory&lt;T&gt;.Pin()</c>.
+    /// and <c>Memory&lt;T&gt;.Pin()</c> (judged by <see cref="MemoryHandleAnalyzer"/>; the code fixes find all three here).
     /// </summary>
     internal static class HandlePinSites
     {
@@ -187,13 +182,19 @@ namespace PinAnalyzers
                 case IObjectCreationOperation creation when creation.Arguments.Length == 1 && apis.IsPinnedGCHandle(creation.Type):
                     return new PinSite(creation, PinKind.TypedHandle, creation.Arguments[0].Value);
 
-                case IInvocationOperation invocation when invocation.TargetMethod.Name == "Pin" && apis.IsMemoryPin(invocation.TargetMethod):
-                    return new PinSite(invocation, PinKind.MemoryHandle, invocation.Instance);
-
                 default:
-                    return null;
+                    return FindMemoryPin(operation, apis);
             }
         }
+
+        /// <summary>
+        /// <c>Memory&lt;T&gt;.Pin()</c>, <c>ReadOnlyMemory&lt;T&gt;.Pin()</c>, or <c>IPinnable.Pin(int)</c> and its implementations
+        /// (<c>MemoryManager&lt;T&gt;.Pin</c>), bound by symbol: any other method called <c>Pin</c> is not a site.
+        /// </summary>
+        internal static PinSite? FindMemoryPin(IOperation operation, PinApis apis)
+            => operation is IInvocationOperation { TargetMethod.Name: "Pin" } invocation && apis.IsMemoryPin(invocation.TargetMethod)
+                ? new PinSite(invocation, PinKind.MemoryHandle, invocation.Instance)
+                : null;
     }
 
     /// <summary>
@@ -208,8 +209,13 @@ namespace PinAnalyzers
 
         internal PinnedObjectHeap(PinApis apis) => _apis = apis;
 
+        /// <summary>Assignments followed from local to local (<c>var m = arr.AsMemory()</c> over a POH <c>arr</c>) at most this deep.</summary>
+        private const int MaxLocalDepth = 4;
+
         /// <param name="method">The method's flow, to read a local's assignments; null to judge without it.</param>
-        internal bool Holds(IOperation? target, MethodFlow? method)
+        internal bool Holds(IOperation? target, MethodFlow? method) => Holds(target, method, 0);
+
+        private bool Holds(IOperation? target, MethodFlow? method, int depth)
         {
             target = target.WalkDownConversions();
             switch (target)
@@ -218,16 +224,22 @@ namespace PinAnalyzers
                     return false;
                 case { Kind: OperationKind.None } when target.ChildOperations.Count == 1:
                     // The array-to-pointer conversion of a fixed initializer has no public IOperation.
-                    return Holds(target.ChildOperations.First(), method);
+                    return Holds(target.ChildOperations.First(), method, depth);
                 case IAddressOfOperation addressOf:
-                    return Holds(addressOf.Reference, method);
+                    return Holds(addressOf.Reference, method, depth);
                 case IArrayElementReferenceOperation element:
-                    return Holds(element.ArrayReference, method);
+                    return Holds(element.ArrayReference, method, depth);
                 case ILocalReferenceOperation local:
-                    return LocalHolds(local, method);
+                    return depth < MaxLocalDepth && LocalHolds(local, method, depth + 1);
                 case IInvocationOperation { TargetMethod.Name: "AsSpan" or "AsMemory" } view:
                     // arr.AsSpan() / arr.AsMemory() over a POH array is still POH memory.
-                    return Holds(view.Instance ?? (view.Arguments.Length > 0 ? view.Arguments[0].Value : null), method);
+                    return Holds(view.Instance ?? (view.Arguments.Length > 0 ? view.Arguments[0].Value : null), method, depth);
+                case IInvocationOperation { TargetMethod.Name: "Slice", Instance: { } sliced } when IsMemoryOrSpan(sliced.Type):
+                    // A slice of POH memory is POH memory.
+                    return Holds(sliced, method, depth);
+                case IObjectCreationOperation { Arguments.Length: > 0 } creation when IsMemoryOrSpan(creation.Type) && creation.Arguments[0].Value.Type is IArrayTypeSymbol:
+                    // new Memory<T>(array, start, length) over a POH array.
+                    return Holds(creation.Arguments[0].Value, method, depth);
                 case IFieldReferenceOperation field:
                     return field.Field.IsReadOnly && _fields.GetOrAdd(field.Field, FieldHolds);
                 default:
@@ -235,7 +247,21 @@ namespace PinAnalyzers
             }
         }
 
-        private bool LocalHolds(ILocalReferenceOperation local, MethodFlow? method)
+        private bool IsMemoryOrSpan(ITypeSymbol? type)
+        {
+            var definition = type?.OriginalDefinition;
+            return definition is not null
+                && (SymbolEqualityComparer.Default.Equals(definition, _apis.Memory)
+                    || SymbolEqualityComparer.Default.Equals(definition, _apis.ReadOnlyMemory)
+                    || SymbolEqualityComparer.Default.Equals(definition, _apis.Span)
+                    || SymbolEqualityComparer.Default.Equals(definition, _apis.ReadOnlySpan));
+        }
+
+        /// <summary>A value that is POH memory: an allocation itself, or (followed through locals) a view of one.</summary>
+        private bool IsPinnedObjectHeapValue(IOperation value, MethodFlow? method, int depth)
+            => _apis.IsPinnedObjectHeapAllocation(value) || Holds(value, method, depth);
+
+        private bool LocalHolds(ILocalReferenceOperation local, MethodFlow? method, int depth)
         {
             var assigned = false;
             var references = method is not null
@@ -246,7 +272,7 @@ namespace PinAnalyzers
                 switch (reference.Parent)
                 {
                     case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, reference):
-                        if (!_apis.IsPinnedObjectHeapAllocation(assignment.Value))
+                        if (!IsPinnedObjectHeapValue(assignment.Value, method, depth))
                         {
                             return false;
                         }
@@ -264,7 +290,7 @@ namespace PinAnalyzers
                 var declarator = local.SemanticModel?.GetOperation(syntax.GetSyntax());
                 if (declarator is IVariableDeclaratorOperation { Initializer: { } initializer })
                 {
-                    if (!_apis.IsPinnedObjectHeapAllocation(initializer.Value))
+                    if (!IsPinnedObjectHeapValue(initializer.Value, method, depth))
                     {
                         return false;
                     }
@@ -298,7 +324,7 @@ namespace PinAnalyzers
             {
                 if (reference.GetSyntax() is Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax { Initializer: { } initializer })
                 {
-                    if (!PinnedObjectHeapSyntax.IsAllocation(initializer.Value))
+                    if (!PinnedObjectHeapSyntax.IsPinnedMemory(initializer.Value))
                     {
                         return false;
                     }
@@ -313,7 +339,7 @@ namespace PinAnalyzers
                 {
                     if (node is Microsoft.CodeAnalysis.CSharp.Syntax.AssignmentExpressionSyntax assignment && PinnedObjectHeapSyntax.Names(assignment.Left, field.Name))
                     {
-                        if (!PinnedObjectHeapSyntax.IsAllocation(assignment.Right))
+                        if (!PinnedObjectHeapSyntax.IsPinnedMemory(assignment.Right))
                         {
                             return false;
                         }

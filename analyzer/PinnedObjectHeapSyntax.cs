@@ -49,6 +49,30 @@ namespace PinAnalyzers
             return false;
         }
 
+        /// <summary>
+        /// An allocation (<see cref="IsAllocation"/>), <c>MemoryMarshal.CreateFromPinnedArray(…)</c>, or memory over an
+        /// allocation: <c>GC.AllocateArray&lt;T&gt;(n, pinned: true).AsMemory()</c>, <c>new Memory&lt;T&gt;(GC.AllocateArray…)</c>.
+        /// </summary>
+        internal static bool IsPinnedMemory(ExpressionSyntax expression)
+        {
+            while (expression is ParenthesizedExpressionSyntax parenthesized)
+            {
+                expression = parenthesized.Expression;
+            }
+
+            switch (expression)
+            {
+                case InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax member } when member.Name.Identifier.ValueText == "CreateFromPinnedArray":
+                    return member.Expression.ToString() is "MemoryMarshal" or "System.Runtime.InteropServices.MemoryMarshal" or "global::System.Runtime.InteropServices.MemoryMarshal";
+                case InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax member } when member.Name.Identifier.ValueText is "AsMemory" or "AsSpan" or "Slice":
+                    return IsPinnedMemory(member.Expression);
+                case ObjectCreationExpressionSyntax { ArgumentList.Arguments: { Count: > 0 } arguments, Type: GenericNameSyntax { Identifier.ValueText: "Memory" or "ReadOnlyMemory" } }:
+                    return IsAllocation(arguments[0].Expression);
+                default:
+                    return IsAllocation(expression);
+            }
+        }
+
         /// <summary>True when <paramref name="target"/> is <c>name</c> or <c>this.name</c>.</summary>
         internal static bool Names(ExpressionSyntax target, string name)
             => target switch

@@ -1,13 +1,14 @@
 using Xunit;
 using VerifyFixed = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.FixedPointerAnalyzer>;
 using VerifyHandle = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.PinnedHandleAnalyzer>;
+using VerifyMemory = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.MemoryHandleAnalyzer>;
 using VerifyUnsafe = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.UnsafeAsPointerAnalyzer>;
 
 namespace PinAnalyzers.Tests;
 
 /// <summary>
 /// Half-typed code, as an editor sees it on every keystroke: no analyzer may throw (AD0001), and none may report a
-/// diagnostic that the snippet cannot support. Every snippet runs against the three pin analyzers.
+/// diagnostic that the snippet cannot support. Every snippet runs against the four pin analyzers.
 /// </summary>
 public sealed class BrokenCodeTests
 {
@@ -15,6 +16,41 @@ public sealed class BrokenCodeTests
 
     private static readonly Dictionary<string, Snippet> s_snippets = new()
     {
+        ["UnterminatedMemoryPin"] = new("""
+            using System;
+            using System.Buffers;
+
+            static class C
+            {
+                static MemoryHandle s_pin;
+
+                static void M(Memory<byte> memory)
+                {
+                    s_pin = memory.Pin(
+                    using var h = memory.
+            """,
+            // The field store is not a pin yet; nothing makes a pin per iteration.
+            ["PIN1003", "PIN1004", "PIN1005", "PIN2002"]),
+
+        ["MemoryPinOnErrorType"] = new("""
+            using System.Buffers;
+
+            static class C
+            {
+                static MemoryHandle? s_pin;
+
+                static void M(Unknown memory, IPinnable pinnable)
+                {
+                    s_pin ??= memory.Pin();
+                    using (pinnable.Pin(
+                    {
+                        await System.Threading.Tasks.Task.Yield();
+                    }
+                }
+            }
+            """,
+            ["PIN1003", "PIN1004", "PIN1005", "PIN2002"]),
+
         ["UnterminatedAlloc"] = new("""
             using System.Runtime.InteropServices;
 
@@ -265,6 +301,11 @@ public sealed class BrokenCodeTests
     [MemberData(nameof(Names))]
     public Task PinnedHandleAnalyzerDoesNotCrash(string name)
         => VerifyHandle.VerifyNoCrashAsync(s_snippets[name].Source, s_snippets[name].Forbidden);
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public Task MemoryHandleAnalyzerDoesNotCrash(string name)
+        => VerifyMemory.VerifyNoCrashAsync(s_snippets[name].Source, s_snippets[name].Forbidden);
 
     [Theory]
     [MemberData(nameof(Names))]

@@ -1,13 +1,15 @@
 using System.Linq;
 using Xunit;
 using Verify = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.PinnedHandleAnalyzer>;
+using VerifyMemory = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.MemoryHandleAnalyzer>;
 
 namespace PinAnalyzers.Tests;
 
 /// <summary>
 /// PIN1003 (DESIGN.md, rule catalogue and "What outlives and escapes mean"): a pin made per loop iteration and kept
 /// past the iteration. It supersedes PIN1001/PIN1002 for that site, so every positive here expects exactly one
-/// diagnostic on the pin call and nothing else from <see cref="PinnedHandleAnalyzer"/>.
+/// diagnostic on the pin call and nothing else from <see cref="PinnedHandleAnalyzer"/> (from
+/// <see cref="MemoryHandleAnalyzer"/> for <c>MemoryHandle</c> pins, where PIN1003 supersedes PIN3001/PIN3002).
 /// </summary>
 public sealed class PIN1003PinsAccumulateInLoopTests
 {
@@ -240,7 +242,7 @@ public sealed class PIN1003PinsAccumulateInLoopTests
 
     [Fact]
     public Task MemoryPinAddedToCollection()
-        => Verify.VerifyAsync("""
+        => VerifyMemory.VerifyAsync("""
             using System;
             using System.Buffers;
             using System.Collections.Generic;
@@ -261,7 +263,7 @@ public sealed class PIN1003PinsAccumulateInLoopTests
 
     [Fact]
     public Task ReadOnlyMemoryPinStoredInArrayElement()
-        => Verify.VerifyAsync("""
+        => VerifyMemory.VerifyAsync("""
             using System;
             using System.Buffers;
 
@@ -418,7 +420,7 @@ public sealed class PIN1003PinsAccumulateInLoopTests
 
     [Fact]
     public Task MemoryPinDisposedByUsingInEachIteration()
-        => Verify.VerifyAsync("""
+        => VerifyMemory.VerifyAsync("""
             using System;
 
             unsafe static class Batch
@@ -552,7 +554,7 @@ public sealed class PIN1003PinsAccumulateInLoopTests
 
     [Fact]
     public Task PinnedObjectHeapMemoryPinnedPerIteration()
-        => Verify.VerifyAsync("""
+        => VerifyMemory.VerifyAsync("""
             using System;
             using System.Buffers;
             using System.Collections.Generic;

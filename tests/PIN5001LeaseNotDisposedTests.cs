@@ -351,6 +351,25 @@ public sealed class PIN5001LeaseNotDisposedTests
             """);
 
     [Fact]
+    public Task UsingStatementWithoutVariable()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using PinAnalyzers.Leases;
+
+            static class Native
+            {
+                // The lowered Dispose() call has the acquisition's syntax: it is the release, not the pin again.
+                public static void Copy(Stream source, byte[] buffer)
+                {
+                    using (PinLease<byte>.Acquire(buffer))
+                    {
+                        source.Read(buffer, 0, buffer.Length);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
     public Task DisposedInFinally()
         => Verify.VerifyAsync("""
             using System.IO;

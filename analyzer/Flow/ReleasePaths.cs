@@ -196,8 +196,14 @@ namespace PinAnalyzers.Flow
             return effect;
         }
 
+        /// <remarks>
+        /// By syntax, since the graph's operations are copies of the tree's; and by method, since <c>using (m.Pin())</c>
+        /// lowers to a <c>Dispose()</c> call whose syntax is the pin call's.
+        /// </remarks>
         private bool IsPinSite(IOperation operation)
-            => operation.Kind == _site.Operation.Kind && ReferenceEquals(operation.Syntax, _site.Syntax);
+            => operation.Kind == _site.Operation.Kind && ReferenceEquals(operation.Syntax, _site.Syntax)
+                && (operation is not IInvocationOperation invocation || _site.Operation is not IInvocationOperation pin
+                    || SymbolEqualityComparer.Default.Equals(invocation.TargetMethod, pin.TargetMethod));
 
         private bool IsRelease(IInvocationOperation invocation)
         {
