@@ -1,6 +1,7 @@
 using Xunit;
 using VerifyFixed = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.FixedPointerAnalyzer>;
 using VerifyHandle = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.PinnedHandleAnalyzer>;
+using VerifyMemory = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.MemoryHandleAnalyzer>;
 
 namespace PinAnalyzers.Tests;
 
@@ -1257,11 +1258,11 @@ public sealed class PIN2002AsyncIoCompletionTests
             """);
 
     [Fact]
-    public Task TypedHandleAndMemoryHandleDisposedAfterTheTask()
+    public Task TypedHandleDisposedAfterTheTask()
         => VerifyHandle.VerifyAsync(AsyncDevice + """
             static class Reader
             {
-                public static int Typed(byte[] buffer)
+                public static int Read(byte[] buffer)
                 {
                     using var handle = new PinnedGCHandle<byte[]>(buffer);
                     unsafe
@@ -1269,8 +1270,15 @@ public sealed class PIN2002AsyncIoCompletionTests
                         return Device.ReadAsync((IntPtr)handle.GetAddressOfArrayData(), buffer.Length).GetAwaiter().GetResult();
                     }
                 }
+            }
+            """ + Attribute);
 
-                public static async Task<int> Awaited(Memory<byte> memory)
+    [Fact]
+    public Task MemoryHandleDisposedAfterTheAwait()
+        => VerifyMemory.VerifyAsync(AsyncDevice + """
+            static class Reader
+            {
+                public static async Task<int> Read(Memory<byte> memory)
                 {
                     var pin = memory.Pin();
                     try
@@ -1286,6 +1294,25 @@ public sealed class PIN2002AsyncIoCompletionTests
                 }
             }
             """ + Attribute);
+
+    [Fact]
+    public Task MemoryHandleDisposedBeforeTheTaskFinishesIsReported()
+        => VerifyMemory.VerifyAsync(AsyncDevice + """
+            static class Reader
+            {
+                public static ValueTask<int> Read(Memory<byte> memory)
+                {
+                    using (var pin = memory.Pin())
+                    {
+                        unsafe
+                        {
+                            return Device.ReadAsync({|#0:(IntPtr)pin.Pointer|}, memory.Length);
+                        }
+                    }
+                }
+            }
+            """ + Attribute,
+            VerifyMemory.Diagnostic("PIN2002").WithLocation(0).WithArguments("ReadAsync", ": the task may still be running when 'pin' is disposed via 'return'"));
 
     [Fact]
     public Task TaskAwaitedAfterTheHandleIsDisposedIsReported()
