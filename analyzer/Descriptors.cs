@@ -64,7 +64,7 @@ namespace PinAnalyzers
         internal static readonly DiagnosticDescriptor PIN2002PointerPassedToRetainingCall = Create(
             "PIN2002",
             "Pinned pointer passed to a call that keeps it",
-            "The pinned pointer is passed to '{0}', which keeps it after it returns, but the pin ends in this method",
+            "The pinned pointer is passed to '{0}', which keeps it after it returns, but the pin ends in this method{1}",
             Categories.PointerSafety,
             "Asynchronous native APIs (overlapped I/O, aio, io_uring, RDMA registrations) and methods marked [RetainsPointer] use the buffer after the call returns. A pin that ends in this method (fixed, or a handle freed before returning) leaves them a dangling pointer.");
 

@@ -16,7 +16,10 @@ namespace PinAnalyzers
                 _ => "call",
             };
 
-            return Diagnostic.Create(Descriptors.PIN2002PointerPassedToRetainingCall, sink.Operation.Syntax.GetLocation(), name);
+            // A request that may still run names the path out of the pin: ": the I/O may still be pending when the fixed
+            // statement ends via 'return'".
+            var pending = sink.Pending is null ? string.Empty : ": " + sink.Pending;
+            return Diagnostic.Create(Descriptors.PIN2002PointerPassedToRetainingCall, sink.Operation.Syntax.GetLocation(), name, pending);
         }
     }
 }

@@ -42,7 +42,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """ + Attribute,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit", ""));
 
     [Fact]
     public Task AttributeOnParameter()
@@ -63,7 +63,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """ + Attribute,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit", ""));
 
     [Fact]
     public Task AttributeOnAnotherParameterDoesNotRetainThisOne()
@@ -116,7 +116,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Register"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Register", ""));
 
     [Fact]
     public Task DerivedPointerCopyPassedToAttributedMethod()
@@ -136,7 +136,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """ + Attribute,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit", ""));
 
     [Fact]
     public Task AttributeOnConstructor()
@@ -193,22 +193,22 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
         => VerifyFixed.VerifyWithConfigAsync(
             ConfiguredRing.Replace("MARK_RING", "{|#0:p|}").Replace("MARK_OTHER", "{|#1:p|}"),
             "pin_analyzers.retaining_methods = Submit\n",
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit"),
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(1).WithArguments("Submit"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit", ""),
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(1).WithArguments("Submit", ""));
 
     [Fact]
     public Task ConfigQualifiedMethodName()
         => VerifyFixed.VerifyWithConfigAsync(
             ConfiguredRing.Replace("MARK_RING", "{|#0:p|}").Replace("MARK_OTHER", "p"),
             "pin_analyzers.retaining_methods = Acme.Io.Ring.Submit\n",
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit", ""));
 
     [Fact]
     public Task ConfigListWithSpaces()
         => VerifyFixed.VerifyWithConfigAsync(
             ConfiguredRing.Replace("MARK_RING", "p").Replace("MARK_OTHER", "{|#0:p|}"),
             "pin_analyzers.retaining_methods = Acme.Io.Nothing.Here , Acme.Io.Other.Submit,  Enqueue2\n",
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit", ""));
 
     [Fact]
     public Task ConfigQualifiedNameOfNestedType()
@@ -236,7 +236,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
             }
             """,
             "pin_analyzers.retaining_methods = Acme.Io.Device.Queue.Submit\n",
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit", ""));
 
     [Fact]
     public Task WithoutConfigSimilarMethodsAreNotRetaining()
@@ -271,7 +271,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
             }
             """,
             "pin_analyzers.retaining_methods = Acme..Ring.Submit, Submit(byte*), 42, ;\n",
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("ibv_reg_mr"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("ibv_reg_mr", ": the registration may still be active when the fixed statement ends"));
 
     [Fact]
     public Task MalformedConfigDoesNotCrashHandleAnalyzer()
@@ -298,7 +298,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
             }
             """,
             "pin_analyzers.retaining_methods = ,,.,\"Send\", *\n",
-            VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("ibv_reg_mr"));
+            VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("ibv_reg_mr", ": the registration may still be active when 'handle' is freed"));
 
     // ---- well-known APIs: Windows overlapped I/O ----
 
@@ -342,7 +342,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("ReadFile"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("ReadFile", ": the I/O may still be pending when the fixed statement ends"));
 
     [Fact]
     public Task WriteFileWithOverlapped()
@@ -358,7 +358,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("WriteFile"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("WriteFile", ": the I/O may still be pending when the fixed statement ends"));
 
     [Fact]
     public Task DeviceIoControlWithOverlapped()
@@ -374,7 +374,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("DeviceIoControl"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("DeviceIoControl", ": the I/O may still be pending when the fixed statement ends"));
 
     [Fact]
     public Task WSARecvWithOverlapped()
@@ -391,7 +391,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("WSARecv"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("WSARecv", ": the I/O may still be pending when the fixed statement ends"));
 
     [Fact]
     public Task WSASendWithOverlapped()
@@ -407,7 +407,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("WSASend"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("WSASend", ": the I/O may still be pending when the fixed statement ends"));
 
     [Fact]
     public Task StringDataCastAndPassedToWriteFileWithOverlapped()
@@ -423,7 +423,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("WriteFile"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("WriteFile", ": the I/O may still be pending when the fixed statement ends"));
 
     [Fact]
     public Task ReadFileWithNullOverlappedIsSynchronous()
@@ -547,7 +547,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("aio_read"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("aio_read", ": the I/O may still be pending when the fixed statement ends"));
 
     [Fact]
     public Task AioWrite()
@@ -565,7 +565,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("aio_write"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("aio_write", ": the I/O may still be pending when the fixed statement ends"));
 
     [Fact]
     public Task IoUringPrepRead()
@@ -581,7 +581,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("io_uring_prep_read"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("io_uring_prep_read", ": the I/O may still be pending when the fixed statement ends"));
 
     [Fact]
     public Task IoUringPrepWriteAndReadv()
@@ -599,8 +599,8 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("io_uring_prep_write"),
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(1).WithArguments("io_uring_prep_readv"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("io_uring_prep_write", ": the I/O may still be pending when the fixed statement ends"),
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(1).WithArguments("io_uring_prep_readv", ": the I/O may still be pending when the fixed statement ends"));
 
     [Fact]
     public Task IoUringRegisterBuffers()
@@ -616,7 +616,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("io_uring_register_buffers"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("io_uring_register_buffers", ": the registration may still be active when the fixed statement ends via 'return'"));
 
     [Fact]
     public Task IbvRegMr()
@@ -632,7 +632,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("ibv_reg_mr"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("ibv_reg_mr", ": the registration may still be active when the fixed statement ends via 'return'"));
 
     [Fact]
     public Task IbvPostSendAndPostRecv()
@@ -653,8 +653,8 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("ibv_post_send"),
-            VerifyFixed.Diagnostic("PIN2002").WithLocation(1).WithArguments("ibv_post_recv"));
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("ibv_post_send", ""),
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(1).WithArguments("ibv_post_recv", ""));
 
     [Fact]
     public Task SynchronousPInvokeIsNotRetaining()
@@ -768,7 +768,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("ibv_reg_mr"));
+            VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("ibv_reg_mr", ": the registration may still be active when 'handle' is freed via 'return'"));
 
     [Fact]
     public Task HandleAddressThroughLocalFreedAfterPInvoke()
@@ -789,7 +789,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """,
-            VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("io_uring_prep_write"));
+            VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("io_uring_prep_write", ": the I/O may still be pending when 'handle' is freed"));
 
     [Fact]
     public Task TypedHandleDisposedPassedToAttributedMethod()
@@ -808,7 +808,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
                 }
             }
             """ + Attribute,
-            VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit"));
+            VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit", ""));
 
     [Fact]
     public Task HandleFreedInFinallyWithConfiguredMethod()
@@ -841,7 +841,7 @@ public sealed class PIN2002PointerPassedToRetainingCallTests
             }
             """,
             "pin_analyzers.retaining_methods = Acme.Io.Ring.Submit\n",
-            VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit"));
+            VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("Submit", ""));
 
     [Fact]
     public Task HandleNotFreedPassedToRetainingCallIsPIN1001Only()

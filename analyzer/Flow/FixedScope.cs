@@ -84,7 +84,8 @@ namespace PinAnalyzers.Flow
         private static bool Inside(ControlFlowRegion region, BasicBlock block)
             => block.Ordinal >= region.FirstBlockOrdinal && block.Ordinal <= region.LastBlockOrdinal;
 
-        private static ControlFlowRegion? RegionOwning(ControlFlowRegion region, ILocalSymbol local)
+        /// <summary>The <c>LocalLifetime</c> region that owns <paramref name="local"/>: for a fixed local, the statement's extent.</summary>
+        internal static ControlFlowRegion? RegionOwning(ControlFlowRegion region, ILocalSymbol local)
         {
             foreach (var candidate in region.Locals)
             {

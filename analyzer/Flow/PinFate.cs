@@ -25,12 +25,13 @@ namespace PinAnalyzers.Flow
     /// <summary>One escape of the pin value (or of a value derived from it).</summary>
     internal sealed class PinSink
     {
-        internal PinSink(PinSinkKind kind, IOperation operation, string description, bool isAddress)
+        internal PinSink(PinSinkKind kind, IOperation operation, string description, bool isAddress, string? pending = null)
         {
             Kind = kind;
             Operation = operation;
             Description = description;
             IsAddress = isAddress;
+            Pending = pending;
         }
 
         internal PinSinkKind Kind { get; }
@@ -43,6 +44,15 @@ namespace PinAnalyzers.Flow
 
         /// <summary>True when an address derived from the pin escaped rather than the handle itself.</summary>
         internal bool IsAddress { get; }
+
+        /// <summary>
+        /// For a retaining call that starts a request (overlapped I/O, aio, io_uring, a registration, a task): the path on
+        /// which it may still run when the pin ends, "the I/O may still be pending when the fixed statement ends via
+        /// 'return'" (<see cref="CompletionPaths"/>). Null for other sinks.
+        /// </summary>
+        internal string? Pending { get; }
+
+        internal PinSink WithPending(string pending) => new(Kind, Operation, Description, IsAddress, pending);
     }
 
     /// <summary>Whether the pin is released before the method returns.</summary>

@@ -27,18 +27,21 @@ namespace PinAnalyzers.Flow
 
             if (site.Kind == PinKind.Fixed)
             {
-                // A fixed statement unpins when it ends, on every path: only escapes matter.
-                return new PinFate(site, tracker.Sinks.ToImmutable(), PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
+                // A fixed statement unpins when it ends, on every path: only escapes matter. A request that finishes
+                // before the statement ends is not one.
+                var fixedSinks = CompletionPaths.Settle(tracker.Sinks.ToImmutable(), function, PinEnd.ForFixed(site), method.CancellationToken);
+                return new PinFate(site, fixedSinks, PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
             }
 
             var paths = ReleasePaths.Analyze(site, function, apis, tracker.HandleHolders, tracker.Tokens, method.CancellationToken);
+            var sinks = CompletionPaths.Settle(tracker.Sinks.ToImmutable(), function, PinEnd.ForRelease(site, paths, tracker.HandleHolders), method.CancellationToken);
             var release = paths.Leak == PinLeakKind.None
                 ? PinRelease.AllPaths
                 : paths.SawRelease || tracker.ReleaseCount > 0 ? PinRelease.SomePaths : PinRelease.NoPath;
 
             return new PinFate(
                 site,
-                tracker.Sinks.ToImmutable(),
+                sinks,
                 release,
                 paths.Leak,
                 paths.LeakingOperation,

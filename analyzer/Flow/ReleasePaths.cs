@@ -48,6 +48,12 @@ namespace PinAnalyzers.Flow
         /// <summary>True when a release of the pin was met on some path.</summary>
         internal bool SawRelease { get; private set; }
 
+        /// <summary>True when the graph operation <paramref name="operation"/> releases the pin (for <see cref="CompletionPaths"/>).</summary>
+        internal bool Releases(IOperation operation) => _graph is not null && EffectOf(operation).Releases;
+
+        /// <summary>True when the graph operation <paramref name="operation"/> makes the pin again (for <see cref="CompletionPaths"/>).</summary>
+        internal bool Pins(IOperation operation) => _graph is not null && EffectOf(operation).PinsHere;
+
         internal static ReleasePaths Analyze(PinSite site, FunctionFlow function, PinApis apis, HashSet<ISymbol> holders, HashSet<ISymbol> tokens, CancellationToken cancellationToken)
         {
             var graph = function.Graph;
@@ -359,7 +365,7 @@ namespace PinAnalyzers.Flow
         /// For a branch on the pin's <c>IsAllocated</c>: the branch value that means "allocated". Null when the
         /// branch is not such a guard.
         /// </summary>
-        private bool? AllocatedWhen(IOperation? branchValue)
+        internal bool? AllocatedWhen(IOperation? branchValue)
         {
             var polarity = true;
             var current = branchValue.WalkDownConversions();
