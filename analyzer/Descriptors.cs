@@ -89,6 +89,27 @@ namespace PinAnalyzers
             Categories.MemoryHandles,
             "A MemoryHandle from Memory<T>.Pin() or IPinnable.Pin that is not disposed on every path, exceptional paths included, leaks its pin: the array stays pinned (its GCHandle is never freed) or the MemoryManager is never unpinned. Dispose it with using.");
 
+        internal static readonly DiagnosticDescriptor PIN4001MappedViewHandedToNativeCode = Create(
+            "PIN4001",
+            "Mapped view of a DAX file handed to native code",
+            "A pointer into the DAX mapping of {0} is passed to '{1}', which pins its pages long-term: the kernel refuses or cannot honour long-term pins of fs-DAX pages (truncate and hole punch must wait for them); hold it through a revocable lease (MappedViewLease), or use device-DAX or on-demand paging",
+            Categories.MappedViews,
+            "On a file-system DAX mount the pages of a mapped file are the file itself. A long-term pin of them (an RDMA registration, io_uring fixed buffers) blocks truncate and hole punch, and the kernel refuses or breaks such pins. Hold the mapping through a revocable MappedViewLease that the file's owner can revoke before truncating, map device-DAX (/dev/dax*) instead, or register with on-demand paging (IBV_ACCESS_ON_DEMAND).");
+
+        internal static readonly DiagnosticDescriptor PIN4002ViewPointerNotReleased = Create(
+            "PIN4002",
+            "View pointer is not released on every path",
+            "The view pointer from AcquirePointer {0}",
+            Categories.MappedViews,
+            "SafeMemoryMappedViewHandle.AcquirePointer adds a reference to the view that only ReleasePointer removes. A pointer that is not released on every path, exceptional paths included, keeps the view mapped after it is disposed: the mapping, and the file under it, are never let go. Release it in a finally block.");
+
+        internal static readonly DiagnosticDescriptor PIN4003ViewPointerWithoutPointerOffset = Create(
+            "PIN4003",
+            "View pointer used without PointerOffset",
+            "The view is created at offset {0}, but AcquirePointer returns the start of its page-aligned mapping: add '{1}.PointerOffset' to reach the offset",
+            Categories.MappedViews,
+            "A view created at an offset that is not a multiple of the allocation granularity is mapped from the aligned offset below it. AcquirePointer returns the start of that mapping; the requested offset is PointerOffset bytes further. Code that uses the pointer as is reads and writes the wrong bytes.");
+
         internal static readonly DiagnosticDescriptor PIN5001LeaseNotDisposed = Create(
             "PIN5001",
             "Pin lease is not disposed on every path",

@@ -33,8 +33,17 @@ namespace PinAnalyzers.Flow
                 return new PinFate(site, fixedSinks, PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
             }
 
+            if (site.Kind == PinKind.MappedAddress)
+            {
+                // Nothing in the method releases a mapping's address: only its escapes matter.
+                return new PinFate(site, tracker.Sinks.ToImmutable(), PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
+            }
+
             var paths = ReleasePaths.Analyze(site, function, apis, tracker.HandleHolders, tracker.Tokens, method.CancellationToken);
-            var sinks = CompletionPaths.Settle(tracker.Sinks.ToImmutable(), function, PinEnd.ForRelease(site, paths, tracker.HandleHolders), method.CancellationToken);
+            var sinks = site.Kind == PinKind.ViewPointer
+                // A registration pins a mapped page long-term whenever the view pointer is released: no settling.
+                ? tracker.Sinks.ToImmutable()
+                : CompletionPaths.Settle(tracker.Sinks.ToImmutable(), function, PinEnd.ForRelease(site, paths, tracker.HandleHolders), method.CancellationToken);
             var release = paths.Leak == PinLeakKind.None
                 ? PinRelease.AllPaths
                 : paths.SawRelease || tracker.ReleaseCount > 0 ? PinRelease.SomePaths : PinRelease.NoPath;
@@ -126,6 +135,37 @@ namespace PinAnalyzers.Flow
                             AddSink(PinSinkKind.OutOrRefParameter, outArgument, $"written to out parameter '{parameter.Parameter.Name}'", Role.Handle);
                             break;
                     }
+                }
+                else if (_site.Kind == PinKind.ViewPointer && _site.Operation is IInvocationOperation acquire)
+                {
+                    // view.SafeMemoryMappedViewHandle.AcquirePointer(ref p): the handle (or its view) is released, p is the address.
+                    foreach (var holder in MappedViewSites.HandleHolders(_site.Target))
+                    {
+                        HandleHolders.Add(holder);
+                    }
+
+                    if (acquire.Arguments.Length == 1)
+                    {
+                        var pointer = acquire.Arguments[0];
+                        switch (pointer.Value)
+                        {
+                            case ILocalReferenceOperation local:
+                                Hold(local.Local, Role.Address, token: false, writtenBy: null);
+                                break;
+                            case IFieldReferenceOperation field:
+                                AddSink(PinSinkKind.Field, pointer, DescribeField(field.Field), Role.Address);
+                                if (field.Instance is null or IInstanceReferenceOperation)
+                                {
+                                    Hold(field.Field, Role.Address, token: false, writtenBy: null);
+                                }
+
+                                break;
+                        }
+                    }
+                }
+                else if (_site.Kind == PinKind.MappedAddress)
+                {
+                    Visit(_site.Operation, Role.Address, token: false);
                 }
                 else
                 {
@@ -324,6 +364,11 @@ namespace PinAnalyzers.Flow
 
                         return;
 
+                    case IArrayElementReferenceOperation { ArrayReference: ILocalReferenceOperation array } when _site.Kind is PinKind.ViewPointer or PinKind.MappedAddress:
+                        // A local array of addresses handed on as a whole (an iovec or IntPtr[] table).
+                        Hold(array.Local, role, token, assignment);
+                        return;
+
                     case IArrayElementReferenceOperation:
                         AddSink(PinSinkKind.ArrayElement, assignment, "stored in an array element", role);
                         return;
@@ -342,8 +387,14 @@ namespace PinAnalyzers.Flow
             /// For a member assigned on a struct held by this function — a struct local, a by-value struct parameter, or
             /// a struct being created with an object initializer — the operation standing for that struct; else null.
             /// </summary>
-            private static IOperation? ValueContainer(IOperation? instance)
+            private IOperation? ValueContainer(IOperation? instance)
             {
+                if (_site.Kind is PinKind.ViewPointer or PinKind.MappedAddress && ElementContainer(instance) is { } buffer)
+                {
+                    // iovs[i].iov_base = p on a local iovec array or stackalloc buffer: the buffer carries the address.
+                    return buffer;
+                }
+
                 switch (instance)
                 {
                     case ILocalReferenceOperation { Type.IsValueType: true } local:
@@ -357,6 +408,30 @@ namespace PinAnalyzers.Flow
                             {
                                 return current;
                             }
+                        }
+
+                        return null;
+                    default:
+                        return null;
+                }
+            }
+
+            /// <summary>For an element of a local array or a local pointer (<c>iovs[i]</c>, <c>*iovs</c>): the local.</summary>
+            private static IOperation? ElementContainer(IOperation? instance)
+            {
+                switch (instance)
+                {
+                    case IArrayElementReferenceOperation { ArrayReference: ILocalReferenceOperation array }:
+                        return array;
+                    case { Kind: OperationKind.None, Type.IsValueType: true } element:
+                        foreach (var child in element.ChildOperations)
+                        {
+                            if (child.WalkDownConversions() is ILocalReferenceOperation { Type: IPointerTypeSymbol } pointer)
+                            {
+                                return pointer;
+                            }
+
+                            break;
                         }
 
                         return null;

@@ -23,6 +23,18 @@ namespace PinAnalyzers.Flow
 
         /// <summary><c>lease.Enter()</c> / <c>TryEnter</c>: an in-flight use, released by the scope's <c>Dispose()</c>.</summary>
         LeaseScope,
+
+        /// <summary>
+        /// <c>SafeMemoryMappedViewHandle.AcquirePointer(ref p)</c>: the view's address in <c>p</c>, released by
+        /// <c>ReleasePointer()</c> on the same handle.
+        /// </summary>
+        ViewPointer,
+
+        /// <summary>
+        /// An address into a mapping that nothing in the method releases: <c>DangerousGetHandle()</c> of a view handle, a
+        /// libpmem mapping (<c>pmem_map_file</c>), or a field that holds a mapped view's address. Only its escapes matter.
+        /// </summary>
+        MappedAddress,
     }
 
     /// <summary>

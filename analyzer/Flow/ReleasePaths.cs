@@ -234,6 +234,10 @@ namespace PinAnalyzers.Flow
                         return (token ? _tokens : _holders).Contains(parameter.Parameter);
                     case IFieldReferenceOperation field:
                         return field.Instance is null or IInstanceReferenceOperation && (token ? _tokens : _holders).Contains(field.Field);
+                    case IPropertyReferenceOperation { Property.Name: "SafeMemoryMappedViewHandle", Instance: { } view } when _site.Kind == PinKind.ViewPointer:
+                        // accessor.SafeMemoryMappedViewHandle.ReleasePointer(): the view stands for its handle.
+                        operation = view;
+                        continue;
                     case IInvocationOperation { TargetMethod.Name: "FromIntPtr", Arguments.Length: 1 } fromIntPtr when !token:
                         return RefersToPin(fromIntPtr.Arguments[0].Value, token: true);
                     default:
@@ -271,6 +275,12 @@ namespace PinAnalyzers.Flow
                         var containing = property.Property.ContainingType;
                         if (property.IsImplicit && IsBuiltInForEach(containing))
                         {
+                            return null;
+                        }
+
+                        if (_site.Kind == PinKind.ViewPointer && property.Property.Name is "SafeMemoryMappedViewHandle" or "PointerOffset" or "ByteLength")
+                        {
+                            // The mapped view's own members, read on a view whose pointer is acquired.
                             return null;
                         }
 
