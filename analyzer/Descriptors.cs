@@ -66,7 +66,7 @@ namespace PinAnalyzers
             "Pinned pointer passed to a call that keeps it",
             "The pinned pointer is passed to '{0}', which keeps it after it returns, but the pin ends in this method{1}",
             Categories.PointerSafety,
-            "Asynchronous native APIs (overlapped I/O, aio, io_uring, RDMA registrations) and methods marked [RetainsPointer] use the buffer after the call returns. A pin that ends in this method (fixed, or a handle freed before returning) leaves them a dangling pointer.");
+            "Asynchronous native APIs (overlapped I/O, aio, io_uring, RDMA registrations), native libraries that keep a caller's buffer (SQLite SQLITE_STATIC binds, SDL surfaces and streams, font atlases, audio buffers, libcurl POST data, ...) and methods marked [RetainsPointer] use the buffer after the call returns. A pin that ends in this method (fixed, or a handle freed before returning) leaves them a dangling pointer.");
 
         internal static readonly DiagnosticDescriptor PIN2003AddressOfMovableMemory = Create(
             "PIN2003",
