@@ -28,6 +28,7 @@ namespace PinAnalyzers.Flow
         private readonly Dictionary<CaptureId, IOperation> _captures = new();
         private readonly Dictionary<IOperation, Effect> _effects = new();
         private readonly Dictionary<ControlFlowRegion, bool> _finallyReleases = new();
+        private readonly ThrowSummaries _throws;
 
         private ReleasePaths(PinSite site, PinApis apis, ControlFlowGraph graph, HashSet<ISymbol> holders, HashSet<ISymbol> tokens, CancellationToken cancellationToken)
         {
@@ -37,6 +38,7 @@ namespace PinAnalyzers.Flow
             _holders = holders;
             _tokens = tokens;
             _cancellationToken = cancellationToken;
+            _throws = ThrowSummaries.For(apis.Compilation);
         }
 
         internal PinLeakKind Leak { get; private set; }
@@ -258,6 +260,11 @@ namespace PinAnalyzers.Flow
                             return null;
                         }
 
+                        if (method.MethodKind != MethodKind.DelegateInvoke && _throws.CannotThrow(method))
+                        {
+                            return null;
+                        }
+
                         return method.MethodKind == MethodKind.DelegateInvoke ? DescribeDelegate(invocation) : method.Name;
                     }
 
@@ -279,6 +286,11 @@ namespace PinAnalyzers.Flow
                             return null;
                         }
 
+                        if (AccessorsCannotThrow(property))
+                        {
+                            return null;
+                        }
+
                         return property.Property.Name;
                     }
 
@@ -287,6 +299,21 @@ namespace PinAnalyzers.Flow
 
                 default:
                     return null;
+            }
+        }
+
+        /// <summary>The accessors this reference runs (get, set, or both for <c>+=</c>) are source members that cannot throw.</summary>
+        private bool AccessorsCannotThrow(IPropertyReferenceOperation property)
+        {
+            var symbol = property.Property;
+            switch (property.Parent)
+            {
+                case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, property):
+                    return _throws.CannotThrow(symbol.SetMethod);
+                case ICompoundAssignmentOperation or IIncrementOrDecrementOperation or ICoalesceAssignmentOperation:
+                    return _throws.CannotThrow(symbol.GetMethod) && _throws.CannotThrow(symbol.SetMethod);
+                default:
+                    return _throws.CannotThrow(symbol.GetMethod);
             }
         }
 
