@@ -17,7 +17,16 @@ namespace PinAnalyzers
             internal const string MemoryHandles = "MemoryHandles";
             internal const string MappedViews = "MappedViews";
             internal const string Leases = "Leases";
+            internal const string Configuration = "Configuration";
         }
+
+        internal static readonly DiagnosticDescriptor PIN0001InvalidConfigurationValue = Create(
+            "PIN0001",
+            "Invalid PinAnalyzers configuration value",
+            "'{0}' has an invalid entry '{1}': the analyzers use {2} instead",
+            Categories.Configuration,
+            "A pin_analyzers.* value in .editorconfig or a global config that does not parse is ignored as a whole and the key's default is used, so the configuration the team wrote has no effect. Fix the entry named in the message.",
+            WellKnownDiagnosticTags.CompilationEnd);
 
         internal static readonly DiagnosticDescriptor PIN1001PinnedHandleOutlivesMethod = Create(
             "PIN1001",
@@ -138,7 +147,7 @@ namespace PinAnalyzers
             Categories.Leases,
             "Revocation completes only when the holder stops using the memory and disposes the lease. A type that acquires a lease into a field and never looks at RevocationRequested cannot do that: the owner's truncate or reuse is refused for as long as the holder lives.");
 
-        private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description)
+        private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description, params string[] customTags)
             => new(
                 id,
                 title,
@@ -147,6 +156,7 @@ namespace PinAnalyzers
                 DiagnosticSeverity.Warning,
                 isEnabledByDefault: true,
                 description: description,
-                helpLinkUri: HelpLinkRoot + id + ".md");
+                helpLinkUri: HelpLinkRoot + id + ".md",
+                customTags: customTags);
     }
 }

@@ -39,7 +39,7 @@ namespace PinAnalyzers.Flow
                 return new PinFate(site, tracker.Sinks.ToImmutable(), PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
             }
 
-            var paths = ReleasePaths.Analyze(site, function, apis, tracker.HandleHolders, tracker.Tokens, method.CancellationToken);
+            var paths = ReleasePaths.Analyze(site, function, apis, tracker.HandleHolders, tracker.Tokens, tracker.Transfers, method.CancellationToken);
             var sinks = site.Kind == PinKind.ViewPointer
                 // A registration pins a mapped page long-term whenever the view pointer is released: no settling.
                 ? tracker.Sinks.ToImmutable()
@@ -110,6 +110,22 @@ namespace PinAnalyzers.Flow
             internal HashSet<ISymbol> Tokens { get; } = new(SymbolEqualityComparer.Default);
 
             internal int ReleaseCount { get; private set; }
+
+            /// <summary>Hand-overs of the handle to a container released element-wise in a covering finally/using (<see cref="ContainerRelease"/>).</summary>
+            internal HashSet<SyntaxNode> Transfers { get; } = new();
+
+            /// <summary>True when <paramref name="handOver"/> gives the handle itself to a container that releases it: recorded as a release.</summary>
+            private bool ReleasedThrough(IOperation handOver, IOperation? container, Role role, bool token)
+            {
+                if (role != Role.Handle || token || !ContainerRelease.For(_apis.Compilation).Releases(_site, handOver, container, _function, _apis))
+                {
+                    return false;
+                }
+
+                Transfers.Add(handOver.Syntax);
+                ReleaseCount++;
+                return true;
+            }
 
             internal void Run()
             {
@@ -355,7 +371,10 @@ namespace PinAnalyzers.Flow
                     case IPropertyReferenceOperation property:
                         if (property.Property.IsIndexer)
                         {
-                            AddSink(PinSinkKind.Collection, assignment, $"stored in {DescribeCollection(property.Instance)}", role);
+                            if (!ReleasedThrough(assignment, property.Instance, role, token))
+                            {
+                                AddSink(PinSinkKind.Collection, assignment, $"stored in {DescribeCollection(property.Instance)}", role);
+                            }
                         }
                         else
                         {
@@ -369,8 +388,12 @@ namespace PinAnalyzers.Flow
                         Hold(array.Local, role, token, assignment);
                         return;
 
-                    case IArrayElementReferenceOperation:
-                        AddSink(PinSinkKind.ArrayElement, assignment, "stored in an array element", role);
+                    case IArrayElementReferenceOperation element:
+                        if (!ReleasedThrough(assignment, element.ArrayReference, role, token))
+                        {
+                            AddSink(PinSinkKind.ArrayElement, assignment, "stored in an array element", role);
+                        }
+
                         return;
 
                     default:
@@ -555,7 +578,16 @@ namespace PinAnalyzers.Flow
 
                 if (instance is not null && IsCollectionAdd(method, instance))
                 {
-                    AddSink(PinSinkKind.Collection, argument, $"added to {DescribeCollection(instance)}", role);
+                    if (!ReleasedThrough(call, instance, role, token))
+                    {
+                        AddSink(PinSinkKind.Collection, argument, $"added to {DescribeCollection(instance)}", role);
+                    }
+                }
+                else if (instance?.Type is INamedTypeSymbol aggregate && role == Role.Handle && !method.IsStatic
+                    && ContainerRelease.For(_apis.Compilation).IsAggregate(aggregate, _site.Kind, _apis))
+                {
+                    // pins.Add(handle) on a type whose Dispose releases every element it holds.
+                    ReleasedThrough(call, instance, role, token);
                 }
             }
 
