@@ -636,6 +636,13 @@ namespace PinAnalyzers.Flow
                     return false;
                 }
 
+                if (binary.OperatorKind == BinaryOperatorKind.Subtract
+                    && IsAddressLike(binary.LeftOperand.WalkDownConversions()?.Type) && IsAddressLike(binary.RightOperand.WalkDownConversions()?.Type))
+                {
+                    // (long)p - (long)origin: the distance between two addresses is an offset, whatever its type.
+                    return false;
+                }
+
                 return IsAddressLike(binary.Type) || binary.Type?.SpecialType is SpecialType.System_Int64 or SpecialType.System_UInt64;
             }
 

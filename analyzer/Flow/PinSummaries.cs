@@ -602,7 +602,13 @@ namespace PinAnalyzers.Flow
 
         /// <summary>A helper keeps a pointer when it stores it beyond the call, hands it to a continuation or to a call that keeps it.</summary>
         private static bool KeepsBy(PinSink sink)
-            => sink.Kind is PinSinkKind.Field or PinSinkKind.Property or PinSinkKind.Capture or PinSinkKind.RetainingCall or PinSinkKind.Collection;
+            => sink.Kind switch
+            {
+                PinSinkKind.Field or PinSinkKind.Property or PinSinkKind.RetainingCall or PinSinkKind.Collection => true,
+                // Task.Run(() => Use(p)), t.ContinueWith(_ => Use(p)), a stored delegate; not Parallel.For or LINQ.
+                PinSinkKind.Capture => PinFlow.CaptureMayOutliveCall(sink.Operation),
+                _ => false,
+            };
 
         /// <summary>A constructor stores an address when it assigns it to a member of the instance being built.</summary>
         private static bool StoresBy(PinSink sink)
