@@ -84,6 +84,13 @@ namespace PinAnalyzers
             Categories.PointerSafety,
             "Unsafe.AsPointer does not pin. On heap memory — array elements, fields of classes, array or string data — the GC may move the object while the pointer is in use. Use fixed, a pinned handle, or the Pinned Object Heap.");
 
+        internal static readonly DiagnosticDescriptor PIN2004AddressOutlivesPin = Create(
+            "PIN2004",
+            "Address outlives its pin",
+            "The address from the pinned handle is {0}, but the handle is freed in this method: the pointer dangles once the object moves",
+            Categories.PointerSafety,
+            "A handle that is freed before the method returns pins its object only until Free. An address taken from it and kept longer (a field, a static, an array element, a collection, a return value, an out parameter, a capture) points into an object the GC may move or reclaim: a GC hole.");
+
         internal static readonly DiagnosticDescriptor PIN3001MemoryHandleOutlivesMethod = Create(
             "PIN3001",
             "MemoryHandle outlives the method that pinned it",

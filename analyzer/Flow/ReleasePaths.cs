@@ -229,7 +229,9 @@ namespace PinAnalyzers.Flow
 
         private bool IsRelease(IInvocationOperation invocation)
         {
-            var isRelease = _apis.IsRelease(_site.Kind, invocation.TargetMethod);
+            var isRelease = _site.Kind == PinKind.Owner
+                ? _site.Owner?.IsRelease(invocation.TargetMethod) == true
+                : _apis.IsRelease(_site.Kind, invocation.TargetMethod);
             return isRelease && RefersToPin(invocation.Instance, token: false);
         }
 
@@ -372,7 +374,7 @@ namespace PinAnalyzers.Flow
             }
 
             if (type.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr || _apis.IsHandleType(type) || _apis.IsMemoryHandle(type)
-                || _apis.IsLease(type) || _apis.IsLeaseScope(type))
+                || _apis.IsLease(type) || _apis.IsLeaseScope(type) || _site.Owner?.IsOwnType(type) == true)
             {
                 return true;
             }
