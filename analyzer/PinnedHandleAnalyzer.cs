@@ -126,11 +126,31 @@ namespace PinAnalyzers
         private static bool IsDanglingEscape(PinSink sink)
             => sink.Kind switch
             {
-                PinSinkKind.Field or PinSinkKind.Property or PinSinkKind.ArrayElement or PinSinkKind.Collection or PinSinkKind.Return
-                    or PinSinkKind.Yield or PinSinkKind.OutOrRefParameter => true,
+                PinSinkKind.Field or PinSinkKind.Property or PinSinkKind.Return or PinSinkKind.Yield or PinSinkKind.OutOrRefParameter => true,
+                PinSinkKind.ArrayElement or PinSinkKind.Collection => !IntoLocalContainer(sink.Operation),
                 PinSinkKind.Capture => PinFlow.CaptureMayOutliveCall(sink.Operation),
                 _ => false,
             };
+
+        /// <summary>
+        /// An address put into an array or list of this method's own — <c>submit(new[] { a.AddrOfPinnedObject() })</c>, a
+        /// local <c>IntPtr[]</c> filled before the call — is used while the handle is held; only a container that leaves
+        /// the method (a field, a parameter's) keeps it past the <c>Free</c>.
+        /// </summary>
+        private static bool IntoLocalContainer(IOperation operation)
+        {
+            switch (operation)
+            {
+                case IArrayInitializerOperation:
+                    return true;
+                case ISimpleAssignmentOperation { Target: IArrayElementReferenceOperation element }:
+                    return element.ArrayReference.WalkDownConversions() is ILocalReferenceOperation;
+                case IArgumentOperation { Parent: IInvocationOperation { Instance: var instance } }:
+                    return instance.WalkDownConversions() is ILocalReferenceOperation;
+                default:
+                    return false;
+            }
+        }
 
         private static readonly OwnerFamily HandleFamily = new(Descriptors.PIN1001PinnedHandleOutlivesMethod, Descriptors.PIN1002PinnedHandleNotFreed);
 

@@ -169,4 +169,59 @@ public sealed class PIN2004AddressOutlivesPinTests
             """,
             Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("its address is stored in field '_ptr'"),
             Verify.Diagnostic("PIN2002").WithLocation(1).WithArguments("Register", ""));
+
+    [Fact]
+    public Task AddressInALocalContainerUsedWhilePinnedIsFineButAFieldArrayIsNot()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Collections.Generic;
+            using System.Runtime.InteropServices;
+
+            sealed class Batch
+            {
+                [DllImport("libc")] private static extern int submit(IntPtr[] buffers, int count);
+
+                private readonly IntPtr[] _last = new IntPtr[2];
+
+                public int Inline(byte[] a, byte[] b)
+                {
+                    var first = GCHandle.Alloc(a, GCHandleType.Pinned);
+                    var second = GCHandle.Alloc(b, GCHandleType.Pinned);
+                    try
+                    {
+                        return submit(new[] { first.AddrOfPinnedObject(), second.AddrOfPinnedObject() }, 2);
+                    }
+                    finally
+                    {
+                        second.Free();
+                        first.Free();
+                    }
+                }
+
+                public int LocalArrayAndList(byte[] a)
+                {
+                    var handle = GCHandle.Alloc(a, GCHandleType.Pinned);
+                    try
+                    {
+                        var table = new IntPtr[1];
+                        table[0] = handle.AddrOfPinnedObject();
+                        var list = new List<IntPtr>();
+                        list.Add(handle.AddrOfPinnedObject());
+                        return submit(table, 1) + submit(list.ToArray(), 1);
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+                }
+
+                public void FieldArray(byte[] a)
+                {
+                    var handle = GCHandle.Alloc(a, GCHandleType.Pinned);
+                    {|#0:_last[0] = handle.AddrOfPinnedObject()|};
+                    handle.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2004").WithLocation(0).WithArguments("stored in an array element"));
 }
