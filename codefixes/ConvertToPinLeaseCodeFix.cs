@@ -103,6 +103,7 @@ namespace PinAnalyzers.CodeFixes
                 changed = await DropNeedlessSuppressionsAsync(changed, cancellationToken).ConfigureAwait(false);
             }
 
+            changed = await LeaseScopes.WrapAsync(changed, cancellationToken).ConfigureAwait(false);
             return await changed.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -543,7 +544,8 @@ namespace PinAnalyzers.CodeFixes
                 switch (use.Mapping.Kind)
                 {
                     case HandleMemberKind.Address:
-                        ExpressionSyntax address = Member(lease, "Address");
+                        // Marked for LeaseScopes, which moves the reads that stay in the method into Enter() scopes.
+                        ExpressionSyntax address = Member(lease, "Address").WithAdditionalAnnotations(LeaseScopes.NewReadAnnotation());
                         if (_model.GetTypeInfo(use.Node).Type is IPointerTypeSymbol pointer)
                         {
                             // GetAddressOfArrayData() was a T*; Address is an IntPtr.

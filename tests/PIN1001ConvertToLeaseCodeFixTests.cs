@@ -1,6 +1,7 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using PinAnalyzers.CodeFixes;
+using PinAnalyzers.Tests.Verifiers;
 using Xunit;
 using Verify = PinAnalyzers.Tests.Verifiers.CodeFixVerifier<PinAnalyzers.PinnedHandleAnalyzer, PinAnalyzers.CodeFixes.ConvertToPinLeaseCodeFix>;
 
@@ -126,7 +127,16 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
 
                 public long* First => (long*)_slots.Address;
 
-                public long Second => ((long*)_slots.Address)[1];
+                public long Second
+                {
+                    get
+                    {
+                        using (var scope = _slots.Enter())
+                        {
+                            return ((long*)scope.Address)[1];
+                        }
+                    }
+                }
 
                 public long[] Slots => _slots.Array!;
 
@@ -192,7 +202,10 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
                         lease.Dispose();
                     });
                     _handle = lease;
-                    Register(_handle.Address);
+                    using (var scope = _handle.Enter())
+                    {
+                        Register(scope.Address);
+                    }
                 }
 
                 public IntPtr Address
@@ -620,7 +633,7 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
             }
             """);
 
-    private static Task VerifyFixAsync(string source, string fixedSource)
+    private static async Task VerifyFixAsync(string source, string fixedSource)
     {
         var test = new Verify.Test
         {
@@ -629,11 +642,12 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
             CodeActionEquivalenceKey = Key,
         };
         test.TestState.AdditionalReferences.Add(LeaseLibrary);
-        return test.RunAsync(CancellationToken.None);
+        await test.RunAsync(CancellationToken.None);
+        await LeaseFixVerifier.AssertCleanAsync(fixedSource);
     }
 
     /// <summary>One fix at a time over <paramref name="iterations"/> rounds, and Fix All in one go, both give <paramref name="fixedSource"/>.</summary>
-    private static Task VerifyFixAllAsync(string source, string fixedSource, int iterations)
+    private static async Task VerifyFixAllAsync(string source, string fixedSource, int iterations)
     {
         var test = new Verify.Test
         {
@@ -645,7 +659,8 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
             NumberOfFixAllIterations = 1,
         };
         test.TestState.AdditionalReferences.Add(LeaseLibrary);
-        return test.RunAsync(CancellationToken.None);
+        await test.RunAsync(CancellationToken.None);
+        await LeaseFixVerifier.AssertCleanAsync(fixedSource);
     }
 
     /// <summary>The lease library is referenced, the diagnostics are reported, and no fix is offered.</summary>
