@@ -41,6 +41,11 @@ namespace PinAnalyzers.CodeFixes
 
         internal const string Title = "Convert to a revocable PinLease";
 
+        /// <summary>The same conversion for a <c>MemoryHandle</c> field (PIN3001).</summary>
+        public const string MemoryEquivalenceKey = "PIN3001.ConvertToLease";
+
+        internal const string MemoryTitle = "Convert to a revocable lease";
+
         private static readonly FixAllProvider s_fixAll = PinFixes.CreateFixAll(RewriteAsync);
 
         /// <summary>Marks the lease type names whose namespace the fix imports.</summary>
