@@ -34,15 +34,7 @@ namespace PinAnalyzers.CodeFixes
             string name,
             string resourceNoun)
         {
-            var endOfLine = EndOfLineOf(assignment);
-            var declaration = LocalDeclarationStatement(VariableDeclaration(
-                IdentifierName("var"),
-                SingletonSeparatedList(VariableDeclarator(Identifier(name)).WithInitializer(EqualsValueClause(acquisition.WithoutTrivia())))));
-            var dispose = ExpressionStatement(InvocationExpression(Member(IdentifierName(name), "Dispose")))
-                .WithLeadingTrivia(ElasticMarker, Comment(Todo(resourceNoun)), ElasticEndOfLine(endOfLine), ElasticMarker);
-            var registration = ExpressionStatement(InvocationExpression(
-                Member(Member(IdentifierName(name), "RevocationRequested"), "Register"),
-                ArgumentList(SingletonSeparatedList(Argument(ParenthesizedLambdaExpression(ParameterList(), Block(dispose)))))));
+            var (declaration, registration) = AcquireAndRegister(assignment, acquisition, name, resourceNoun);
             var store = ExpressionStatement(assignment.WithoutLeadingTrivia().WithRight(IdentifierName(name).WithTriviaFrom(assignment.Right)));
             var statements = new StatementSyntax[] { declaration, registration, store };
 
@@ -73,6 +65,21 @@ namespace PinAnalyzers.CodeFixes
                     editor.ReplaceNode(holder, member.WithTrailingTrivia(holder.GetTrailingTrivia()).WithAdditionalAnnotations(Formatter.Annotation));
                     break;
             }
+        }
+
+        /// <summary><c>var name = acquisition;</c> and its registration, for a fix that places the store itself.</summary>
+        internal static (StatementSyntax Declaration, StatementSyntax Registration) AcquireAndRegister(SyntaxNode at, ExpressionSyntax acquisition, string name, string resourceNoun)
+        {
+            var endOfLine = EndOfLineOf(at);
+            var declaration = LocalDeclarationStatement(VariableDeclaration(
+                IdentifierName("var"),
+                SingletonSeparatedList(VariableDeclarator(Identifier(name)).WithInitializer(EqualsValueClause(acquisition.WithoutTrivia())))));
+            var dispose = ExpressionStatement(InvocationExpression(Member(IdentifierName(name), "Dispose")))
+                .WithLeadingTrivia(ElasticMarker, Comment(Todo(resourceNoun)), ElasticEndOfLine(endOfLine), ElasticMarker);
+            var registration = ExpressionStatement(InvocationExpression(
+                Member(Member(IdentifierName(name), "RevocationRequested"), "Register"),
+                ArgumentList(SingletonSeparatedList(Argument(ParenthesizedLambdaExpression(ParameterList(), Block(dispose)))))));
+            return (declaration, registration);
         }
 
         /// <summary>

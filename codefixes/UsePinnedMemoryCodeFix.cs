@@ -116,7 +116,7 @@ namespace PinAnalyzers.CodeFixes
         }
 
         /// <summary>The pin of the method whose value reaches the retaining call at <paramref name="span"/>, as the engine follows it.</summary>
-        private static PinSite? RetainedSite(SemanticModel model, PinApis apis, Document document, SyntaxNode node, TextSpan span, CancellationToken cancellationToken)
+        internal static PinSite? RetainedSite(SemanticModel model, PinApis apis, Document document, SyntaxNode node, TextSpan span, CancellationToken cancellationToken)
         {
             var body = node.AncestorsAndSelf().FirstOrDefault(a => a is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax);
             var member = node.AncestorsAndSelf().FirstOrDefault(a => a is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax);
