@@ -294,6 +294,12 @@ namespace PinAnalyzers.CodeFixes
 
             private void PlanFunction(SyntaxNode function, List<(MemberAccessExpressionSyntax Read, ImmutableHolders Holders)> reads)
             {
+                if (PinFixes.LanguageVersionOf(function) < LanguageVersion.CSharp8)
+                {
+                    // A scope is a ref struct: `using` disposes one only from C# 8 on (pattern-based Dispose).
+                    return;
+                }
+
                 var symbol = function is AnonymousFunctionExpressionSyntax
                     ? _model.GetSymbolInfo(function, _cancellationToken).Symbol
                     : _model.GetDeclaredSymbol(function, _cancellationToken);

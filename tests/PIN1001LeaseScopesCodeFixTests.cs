@@ -456,6 +456,141 @@ public sealed class PIN1001LeaseScopesCodeFixTests
         await test.RunAsync(CancellationToken.None);
     }
 
+    [Fact]
+    public async Task CSharp7_3_NoScope_UsingCannotDisposeARefStruct()
+    {
+        var test = new Verify.Test
+        {
+            TestCode = """
+                using System;
+                using System.Runtime.InteropServices;
+
+                sealed class Device
+                {
+                    private GCHandle _handle;
+
+                    public Device(byte[] buffer)
+                    {
+                        _handle = {|PIN1001:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    }
+
+                    public void Flush()
+                    {
+                        Native.Flush(_handle.AddrOfPinnedObject());
+                    }
+                }
+
+                static class Native
+                {
+                    [DllImport("native")] public static extern void Flush(IntPtr buffer);
+                }
+                """,
+            FixedCode = """
+                using System;
+                using System.Runtime.InteropServices;
+                using PinAnalyzers.Leases;
+
+                sealed class Device
+                {
+                    private PinLease<byte> _handle;
+
+                    public Device(byte[] buffer)
+                    {
+                        var lease = PinLease<byte>.Acquire(buffer);
+                        lease.RevocationRequested.Register(() =>
+                        {
+                            // TODO(PinLease): the owner wants the buffer back: stop all native use of it here (deregister it), then dispose the lease.
+                            lease.Dispose();
+                        });
+                        _handle = lease;
+                    }
+
+                    public void Flush()
+                    {
+                        Native.Flush(_handle.Address);
+                    }
+                }
+
+                static class Native
+                {
+                    [DllImport("native")] public static extern void Flush(IntPtr buffer);
+                }
+                """,
+            CodeActionEquivalenceKey = Key,
+        };
+        test.TestState.AdditionalReferences.Add(LeaseAnalyzerVerifier<LeaseAnalyzer>.Leases);
+        test.UseLanguageVersion(LanguageVersion.CSharp7_3);
+        await test.RunAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public Task LocalUsedAfterTheRead_ScopeWidenedToItsLastUse()
+        => VerifyFixAsync("""
+            using System;
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            sealed class Device
+            {
+                private GCHandle _handle;
+
+                public Device(byte[] buffer) => _handle = {|PIN1001:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+
+                public long Copy(string path)
+                {
+                    using var log = File.OpenWrite(path);
+                    var copied = Native.Copy(_handle.AddrOfPinnedObject());
+                    log.WriteByte(1);
+                    Console.WriteLine(copied);
+                    return log.Length;
+                }
+            }
+
+            static class Native
+            {
+                [DllImport("native")] public static extern int Copy(IntPtr buffer);
+            }
+            """, """
+            using System;
+            using System.IO;
+            using System.Runtime.InteropServices;
+            using PinAnalyzers.Leases;
+
+            sealed class Device
+            {
+                private PinLease<byte> _handle;
+
+                public Device(byte[] buffer)
+                {
+                    var lease = PinLease<byte>.Acquire(buffer);
+                    lease.RevocationRequested.Register(() =>
+                    {
+                        // TODO(PinLease): the owner wants the buffer back: stop all native use of it here (deregister it), then dispose the lease.
+                        lease.Dispose();
+                    });
+                    _handle = lease;
+                }
+
+                public long Copy(string path)
+                {
+                    using var log = File.OpenWrite(path);
+                    using (var scope = _handle.Enter())
+                    {
+                        var copied = Native.Copy(scope.Address);
+                        log.WriteByte(1);
+                        Console.WriteLine(copied);
+                    }
+
+                    return log.Length;
+                }
+            }
+
+            static class Native
+            {
+                [DllImport("native")] public static extern int Copy(IntPtr buffer);
+            }
+            """);
+
     private static async Task VerifyFixAsync(string source, string fixedSource)
     {
         var test = new Verify.Test
