@@ -591,6 +591,149 @@ public sealed class PIN1001LeaseScopesCodeFixTests
             }
             """);
 
+    [Fact]
+    public Task AddressCapturedByALambda_StaysTheLeaseAddress()
+        => VerifyFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            sealed class Device
+            {
+                private GCHandle _handle;
+
+                public Device(byte[] buffer) => _handle = {|PIN1001:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+
+                public Action Later()
+                {
+                    var address = _handle.AddrOfPinnedObject();
+                    return () => Native.Flush(address);
+                }
+            }
+
+            static class Native
+            {
+                [DllImport("native")] public static extern void Flush(IntPtr buffer);
+            }
+            """, """
+            using System;
+            using System.Runtime.InteropServices;
+            using PinAnalyzers.Leases;
+
+            sealed class Device
+            {
+                private PinLease<byte> _handle;
+
+                public Device(byte[] buffer)
+                {
+                    var lease = PinLease<byte>.Acquire(buffer);
+                    lease.RevocationRequested.Register(() =>
+                    {
+                        // TODO(PinLease): the owner wants the buffer back: stop all native use of it here (deregister it), then dispose the lease.
+                        lease.Dispose();
+                    });
+                    _handle = lease;
+                }
+
+                public Action Later()
+                {
+                    var address = _handle.Address;
+                    return () => Native.Flush(address);
+                }
+            }
+
+            static class Native
+            {
+                [DllImport("native")] public static extern void Flush(IntPtr buffer);
+            }
+            """);
+
+    [Fact]
+    public async Task FixAll_TwoFieldsReadInOneMethod_NestedScopesWithTheirOwnNames()
+    {
+        var fixedSource = """
+            using System;
+            using System.Runtime.InteropServices;
+            using PinAnalyzers.Leases;
+
+            sealed class Duplex
+            {
+                private PinLease<byte> _send;
+                private PinLease<byte> _receive;
+
+                public Duplex(byte[] send, byte[] receive)
+                {
+                    var sendLease = PinLease<byte>.Acquire(send);
+                    sendLease.RevocationRequested.Register(() =>
+                    {
+                        // TODO(PinLease): the owner wants the buffer back: stop all native use of it here (deregister it), then dispose the lease.
+                        sendLease.Dispose();
+                    });
+                    _send = sendLease;
+                    var receiveLease = PinLease<byte>.Acquire(receive);
+                    receiveLease.RevocationRequested.Register(() =>
+                    {
+                        // TODO(PinLease): the owner wants the buffer back: stop all native use of it here (deregister it), then dispose the lease.
+                        receiveLease.Dispose();
+                    });
+                    _receive = receiveLease;
+                }
+
+                public void Exchange()
+                {
+                    using (var scope = _send.Enter())
+                    {
+                        using (var scope2 = _receive.Enter())
+                        {
+                            Native.Exchange(scope.Address, scope2.Address);
+                        }
+                    }
+                }
+            }
+
+            static class Native
+            {
+                [DllImport("native")] public static extern void Exchange(IntPtr send, IntPtr receive);
+            }
+            """;
+        var test = new Verify.Test
+        {
+            TestCode = """
+                using System;
+                using System.Runtime.InteropServices;
+
+                sealed class Duplex
+                {
+                    private GCHandle _send;
+                    private GCHandle _receive;
+
+                    public Duplex(byte[] send, byte[] receive)
+                    {
+                        _send = {|PIN1001:GCHandle.Alloc(send, GCHandleType.Pinned)|};
+                        _receive = {|PIN1001:GCHandle.Alloc(receive, GCHandleType.Pinned)|};
+                    }
+
+                    public void Exchange()
+                    {
+                        Native.Exchange(_send.AddrOfPinnedObject(), _receive.AddrOfPinnedObject());
+                    }
+                }
+
+                static class Native
+                {
+                    [DllImport("native")] public static extern void Exchange(IntPtr send, IntPtr receive);
+                }
+                """,
+            FixedCode = fixedSource,
+            BatchFixedCode = fixedSource,
+            CodeActionEquivalenceKey = Key,
+            NumberOfIncrementalIterations = 2,
+            NumberOfFixAllIterations = 1,
+        };
+        test.TestState.AdditionalReferences.Add(LeaseAnalyzerVerifier<LeaseAnalyzer>.Leases);
+        await test.RunAsync(CancellationToken.None);
+        await LeaseFixVerifier.AssertCleanAsync(fixedSource);
+    }
+
     private static async Task VerifyFixAsync(string source, string fixedSource)
     {
         var test = new Verify.Test
