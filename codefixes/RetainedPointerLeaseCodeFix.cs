@@ -142,8 +142,10 @@ namespace PinAnalyzers.CodeFixes
                 || field.ContainingType.TypeKind != TypeKind.Class
                 || field.ContainingType.DeclaringSyntaxReferences.Length != 1
                 || field.ContainingType.DeclaringSyntaxReferences[0].GetSyntax(cancellationToken) is not TypeDeclarationSyntax typeDeclaration
-                || typeDeclaration.SyntaxTree != root.SyntaxTree)
+                || typeDeclaration.SyntaxTree != root.SyntaxTree
+                || statement.Ancestors().OfType<TypeDeclarationSyntax>().FirstOrDefault() != typeDeclaration)
             {
+                // The new field goes next to the array, so the array must be a field of the type whose method pins it.
                 return null;
             }
 

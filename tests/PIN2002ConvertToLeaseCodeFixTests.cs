@@ -180,6 +180,29 @@ public sealed class PIN2002ConvertToLeaseCodeFixTests
             """ + Verbs);
 
     [Fact]
+    public Task NotOffered_ForAnArrayFieldOfTheBaseClass()
+        => VerifyNoFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe class Device
+            {
+                protected readonly byte[] _buffer = new byte[4096];
+            }
+
+            unsafe sealed class Nic : Device
+            {
+                public IntPtr Register(IntPtr pd)
+                {
+                    fixed (byte* p = _buffer)
+                    {
+                        return Verbs.ibv_reg_mr(pd, {|PIN2002:p|}, 4096, 1);
+                    }
+                }
+            }
+            """ + Verbs);
+
+    [Fact]
     public async Task FixAll_TwoFixedStatements()
     {
         var source = """
