@@ -352,7 +352,7 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
             """);
 
     [Fact]
-    public Task CSharp7_3_NullCheckInsteadOfAPattern()
+    public async Task CSharp7_3_NullCheckInsteadOfAPattern()
     {
         var test = new Verify.Test
         {
@@ -400,7 +400,8 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
         };
         test.TestState.AdditionalReferences.Add(LeaseLibrary);
         test.UseLanguageVersion(LanguageVersion.CSharp7_3);
-        return test.RunAsync(CancellationToken.None);
+        await test.RunAsync(CancellationToken.None);
+        await LeaseFixVerifier.AssertCleanAsync(test.FixedState.Sources[0].Item2.ToString());
     }
 
     // ---- Fix All ----

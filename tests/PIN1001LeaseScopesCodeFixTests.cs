@@ -747,3 +747,47 @@ public sealed class PIN1001LeaseScopesCodeFixTests
         await LeaseFixVerifier.AssertCleanAsync(fixedSource);
     }
 }
+
+/// <summary>The output check itself: it must fail on what it is there to catch.</summary>
+public sealed class LeaseFixVerifierTests
+{
+    [Fact]
+    public async Task FailsOnALeaseDiagnostic()
+        => await Assert.ThrowsAnyAsync<Exception>(() => LeaseFixVerifier.AssertCleanAsync("""
+            using PinAnalyzers.Leases;
+
+            static class Leaky
+            {
+                public static System.IntPtr Peek(byte[] buffer)
+                {
+                    var lease = PinLease<byte>.Acquire(buffer);
+                    var scope = lease.Enter();
+                    return scope.Address;
+                }
+            }
+            """));
+
+    [Fact]
+    public async Task FailsOnACompilerError()
+        => await Assert.ThrowsAnyAsync<Exception>(() => LeaseFixVerifier.AssertCleanAsync("class C { void M() { int x = \"no\"; } }"));
+
+    [Fact]
+    public Task PassesOnCleanLeaseCode()
+        => LeaseFixVerifier.AssertCleanAsync("""
+            using PinAnalyzers.Leases;
+
+            static class Tidy
+            {
+                [System.Runtime.InteropServices.DllImport("native")] private static extern void Use(System.IntPtr p);
+
+                public static void Run(byte[] buffer)
+                {
+                    using var lease = PinLease<byte>.Acquire(buffer);
+                    using (var scope = lease.Enter())
+                    {
+                        Use(scope.Address);
+                    }
+                }
+            }
+            """);
+}
