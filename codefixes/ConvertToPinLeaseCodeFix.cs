@@ -41,6 +41,11 @@ namespace PinAnalyzers.CodeFixes
 
         internal const string Title = "Convert to a revocable PinLease";
 
+        /// <summary>The same conversion for a <c>MemoryHandle</c> field (PIN3001).</summary>
+        public const string MemoryEquivalenceKey = "PIN3001.ConvertToLease";
+
+        internal const string MemoryTitle = "Convert to a revocable lease";
+
         private static readonly FixAllProvider s_fixAll = PinFixes.CreateFixAll(RewriteAsync);
 
         /// <summary>Marks the lease type names whose namespace the fix imports.</summary>
@@ -103,6 +108,7 @@ namespace PinAnalyzers.CodeFixes
                 changed = await DropNeedlessSuppressionsAsync(changed, cancellationToken).ConfigureAwait(false);
             }
 
+            changed = await LeaseScopes.WrapAsync(changed, cancellationToken).ConfigureAwait(false);
             return await changed.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -347,7 +353,6 @@ namespace PinAnalyzers.CodeFixes
             private void NameLocals(Plan plan)
             {
                 var chosenIn = new Dictionary<SyntaxNode, HashSet<string>>();
-                var stem = LocalStem(plan.Field.Name);
                 foreach (var pin in plan.Pins)
                 {
                     var member = pin.Holder.AncestorsAndSelf().FirstOrDefault(a => a is MemberDeclarationSyntax and not BaseTypeDeclarationSyntax) ?? pin.Holder;
@@ -356,37 +361,8 @@ namespace PinAnalyzers.CodeFixes
                         chosenIn.Add(member, chosen = new HashSet<string>());
                     }
 
-                    var taken = new HashSet<string>(member.DescendantTokens().Where(t => t.IsKind(SyntaxKind.IdentifierToken)).Select(t => t.ValueText));
-                    var name = stem;
-                    for (var i = 2; chosen.Contains(name) || taken.Contains(name) || !_model.LookupSymbols(pin.Holder.SpanStart, name: name).IsEmpty; i++)
-                    {
-                        name = stem + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    }
-
-                    chosen.Add(name);
-                    pin.LocalName = name;
+                    pin.LocalName = RevocationRegistration.LocalName(_model, pin.Holder, plan.Field.Name, chosen);
                 }
-            }
-
-            private static string LocalStem(string fieldName)
-            {
-                var stem = fieldName;
-                foreach (var prefix in new[] { "s_", "m_", "t_", "_" })
-                {
-                    if (stem.StartsWith(prefix, System.StringComparison.Ordinal))
-                    {
-                        stem = stem.Substring(prefix.Length);
-                        break;
-                    }
-                }
-
-                if (stem.EndsWith("Handle", System.StringComparison.OrdinalIgnoreCase))
-                {
-                    stem = stem.Substring(0, stem.Length - "Handle".Length);
-                }
-
-                stem = stem.Length == 0 ? "lease" : char.ToLowerInvariant(stem[0]) + stem.Substring(1) + "Lease";
-                return SyntaxFacts.IsValidIdentifier(stem) && SyntaxFacts.GetKeywordKind(stem) == SyntaxKind.None ? stem : "lease";
             }
         }
 
@@ -449,10 +425,9 @@ namespace PinAnalyzers.CodeFixes
                     editor.ReplaceNode(Declarator, Declarator.WithInitializer(null).WithIdentifier(Declarator.Identifier.WithTrailingTrivia()));
                 }
 
-                var endOfLine = EndOfLineOf(FieldDeclaration);
                 foreach (var pin in Pins)
                 {
-                    ReplacePin(editor, pin, endOfLine);
+                    ReplacePin(editor, pin);
                 }
 
                 var guardedResets = new HashSet<AssignmentExpressionSyntax>(Guards.SelectMany(g => g.Resets));
@@ -485,55 +460,13 @@ namespace PinAnalyzers.CodeFixes
                 }
             }
 
-            /// <summary>
-            /// <c>_f = pin;</c> becomes
-            /// <c>var lease = Lease.Acquire(x); lease.RevocationRequested.Register(() =&gt; { /* TODO */ lease.Dispose(); }); _f = lease;</c>.
-            /// </summary>
-            private void ReplacePin(DocumentEditor editor, PinAssignment pin, string endOfLine)
+            /// <summary><c>_f = pin;</c> becomes the acquisition, its revocation registration and the store (<see cref="RevocationRegistration"/>).</summary>
+            private void ReplacePin(DocumentEditor editor, PinAssignment pin)
             {
-                var name = pin.LocalName;
                 var acquire = InvocationExpression(
                     MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, LeaseTypeSyntax(editor.Generator), IdentifierName(pin.Acquisition.Method)),
                     ArgumentList(SingletonSeparatedList(Argument(pin.Acquisition.Argument.WithoutTrivia()))));
-                var declaration = LocalDeclarationStatement(VariableDeclaration(
-                    IdentifierName("var"),
-                    SingletonSeparatedList(VariableDeclarator(Identifier(name)).WithInitializer(EqualsValueClause(acquire)))));
-                var todo = $"// TODO(PinLease): the owner wants the {Conversion.ResourceNoun} back: stop all native use of it here (deregister it), then dispose the lease.";
-                var dispose = ExpressionStatement(InvocationExpression(Member(IdentifierName(name), "Dispose")))
-                    .WithLeadingTrivia(ElasticMarker, Comment(todo), ElasticEndOfLine(endOfLine), ElasticMarker);
-                var registration = ExpressionStatement(InvocationExpression(
-                    Member(Member(IdentifierName(name), "RevocationRequested"), "Register"),
-                    ArgumentList(SingletonSeparatedList(Argument(ParenthesizedLambdaExpression(ParameterList(), Block(dispose)))))));
-                var store = ExpressionStatement(pin.Assignment.WithoutLeadingTrivia().WithRight(IdentifierName(name).WithTriviaFrom(pin.Assignment.Right)));
-                var statements = new StatementSyntax[] { declaration, registration, store };
-
-                switch (pin.Placement)
-                {
-                    case PinStorePlacement.InList:
-                        var statement = (StatementSyntax)pin.Holder;
-                        editor.InsertBefore(statement, new SyntaxNode[]
-                        {
-                            declaration.WithLeadingTrivia(statement.GetLeadingTrivia()).WithAdditionalAnnotations(Formatter.Annotation),
-                            registration.WithAdditionalAnnotations(Formatter.Annotation),
-                        });
-                        editor.ReplaceNode(statement, store.WithLeadingTrivia(ElasticMarker).WithTrailingTrivia(statement.GetTrailingTrivia()).WithAdditionalAnnotations(Formatter.Annotation));
-                        break;
-
-                    case PinStorePlacement.Embedded:
-                        editor.ReplaceNode(pin.Holder, Block(statements).WithTriviaFrom(pin.Holder).WithAdditionalAnnotations(Formatter.Annotation));
-                        break;
-
-                    default:
-                        var body = Block(statements);
-                        SyntaxNode member = pin.Holder switch
-                        {
-                            BaseMethodDeclarationSyntax method => method.WithExpressionBody(null).WithSemicolonToken(default).WithBody(body),
-                            LocalFunctionStatementSyntax function => function.WithExpressionBody(null).WithSemicolonToken(default).WithBody(body),
-                            _ => pin.Holder,
-                        };
-                        editor.ReplaceNode(pin.Holder, member.WithTrailingTrivia(pin.Holder.GetTrailingTrivia()).WithAdditionalAnnotations(Formatter.Annotation));
-                        break;
-                }
+                RevocationRegistration.Replace(editor, pin.Assignment, pin.Holder, pin.Placement, acquire, pin.LocalName, Conversion.ResourceNoun);
             }
 
             /// <summary>What a use of the handle becomes, and the node it replaces.</summary>
@@ -543,7 +476,8 @@ namespace PinAnalyzers.CodeFixes
                 switch (use.Mapping.Kind)
                 {
                     case HandleMemberKind.Address:
-                        ExpressionSyntax address = Member(lease, "Address");
+                        // Marked for LeaseScopes, which moves the reads that stay in the method into Enter() scopes.
+                        ExpressionSyntax address = Member(lease, "Address").WithAdditionalAnnotations(LeaseScopes.NewReadAnnotation());
                         if (_model.GetTypeInfo(use.Node).Type is IPointerTypeSymbol pointer)
                         {
                             // GetAddressOfArrayData() was a T*; Address is an IntPtr.
@@ -630,19 +564,6 @@ namespace PinAnalyzers.CodeFixes
             {
                 var type = (TypeSyntax)generator.TypeExpression(LeaseType, addImport: true);
                 return ImportLeases ? type.WithAdditionalAnnotations(s_importAnnotation) : type;
-            }
-
-            private static string EndOfLineOf(SyntaxNode node)
-            {
-                foreach (var trivia in node.SyntaxTree.GetRoot().DescendantTrivia())
-                {
-                    if (trivia.IsKind(SyntaxKind.EndOfLineTrivia))
-                    {
-                        return trivia.ToString();
-                    }
-                }
-
-                return "\n";
             }
         }
     }

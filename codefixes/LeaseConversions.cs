@@ -111,7 +111,15 @@ namespace PinAnalyzers.CodeFixes
                 new HandleMemberMapping("IsAllocated", isMethod: false, HandleMemberKind.IsPinned),
                 new HandleMemberMapping("Target", isMethod: false, HandleMemberKind.Array)));
 
-        internal static readonly ImmutableArray<HandleKind> All = ImmutableArray.Create(GCHandle, PinnedArrayHandle);
+        /// <summary><c>memory.Pin()</c> in a <c>MemoryHandle</c> field: <c>Pointer</c> is its address, <c>Dispose()</c> its release.</summary>
+        internal static readonly HandleKind MemoryHandle = new(
+            PinKind.MemoryHandle,
+            (apis, type) => apis.IsMemoryHandle(type),
+            ImmutableArray.Create(
+                new HandleMemberMapping("Pointer", isMethod: false, HandleMemberKind.Address),
+                new HandleMemberMapping("Dispose", isMethod: true, HandleMemberKind.Release)));
+
+        internal static readonly ImmutableArray<HandleKind> All = ImmutableArray.Create(GCHandle, PinnedArrayHandle, MemoryHandle);
 
         internal static HandleKind? For(PinKind kind)
         {
@@ -195,10 +203,8 @@ namespace PinAnalyzers.CodeFixes
     /// <summary>
     /// The conversions <see cref="ConvertToPinLeaseCodeFix"/> knows. Adding one is adding an entry here:
     /// <list type="bullet">
-    /// <item>PIN3001: <c>MemoryHandle _h = memory.Pin()</c> becomes <c>PinLease&lt;T&gt;.Acquire(memory)</c> — <c>PinKind.MemoryHandle</c>,
-    /// field type <c>MemoryHandle</c>, the acquisition takes the <c>Pin()</c> receiver (a <c>Memory&lt;T&gt;</c>; refuse
-    /// <c>ReadOnlyMemory&lt;T&gt;</c> and <c>IPinnable</c>), members <c>Pointer</c> → <c>Address</c> (the engine casts back to
-    /// <c>void*</c>) and <c>Dispose()</c> → Release.</item>
+    /// <item>PIN3001 (<see cref="MemoryHandle"/>): <c>MemoryHandle _h = memory.Pin()</c> becomes <c>PinLease&lt;T&gt;.Acquire(memory)</c>;
+    /// <c>Pointer</c> → <c>Address</c> (cast back to <c>void*</c>), <c>Dispose()</c> → Release.</item>
     /// <item>PIN4001: a view pointer from <c>SafeMemoryMappedViewHandle.AcquirePointer(ref p)</c> becomes
     /// <c>MappedViewLease.Acquire(accessor)</c>, whose <c>Address</c> is already offset by <c>PointerOffset</c>. That pin is
     /// a <c>ref</c> argument rather than an assignment, so besides its table it needs a pin-site recognizer next to the
@@ -229,8 +235,18 @@ namespace PinAnalyzers.CodeFixes
             "buffer",
             ArrayLease);
 
-        // PIN3001 (MemoryHandle) and PIN4001 (MappedViewLease) plug in here; see the summary.
-        internal static readonly ImmutableArray<LeaseConversion> All = ImmutableArray.Create(GCHandle, PinnedGCHandle);
+        /// <summary><c>memory.Pin()</c> of a <c>Memory&lt;T&gt;</c> in a <c>MemoryHandle</c> field (PIN3001).</summary>
+        internal static readonly LeaseConversion MemoryHandle = new(
+            Descriptors.PIN3001MemoryHandleOutlivesMethod.Id,
+            ConvertToPinLeaseCodeFix.MemoryEquivalenceKey,
+            ConvertToPinLeaseCodeFix.MemoryTitle,
+            HandleKind.MemoryHandle,
+            PinLease,
+            "buffer",
+            MemoryLease);
+
+        // PIN4001 (MappedViewLease) plugs in here; see the summary.
+        internal static readonly ImmutableArray<LeaseConversion> All = ImmutableArray.Create(GCHandle, PinnedGCHandle, MemoryHandle);
 
         internal static LeaseConversion? For(PinKind kind)
         {
@@ -271,6 +287,26 @@ namespace PinAnalyzers.CodeFixes
             }
 
             return new LeaseAcquisition(leaseType, "Acquire", argument);
+        }
+
+        /// <summary>
+        /// <c>memory.Pin()</c> of a <c>Memory&lt;T&gt;</c> of an unmanaged <c>T</c>: <c>PinLease&lt;T&gt;.Acquire(memory)</c>. Not
+        /// <c>ReadOnlyMemory&lt;T&gt;</c> (the lease takes writable memory; converting it would need
+        /// <c>MemoryMarshal.AsMemory</c>, which the fix will not write for the user) nor an <c>IPinnable</c>.
+        /// </summary>
+        private static LeaseAcquisition? MemoryLease(PinSite site, INamedTypeSymbol leaseDefinition, SemanticModel model, CancellationToken cancellationToken)
+        {
+            var target = site.Target.WalkDownConversions();
+            if (target?.Type is not INamedTypeSymbol { TypeArguments.Length: 1 } memoryType
+                || !SymbolEqualityComparer.Default.Equals(memoryType.OriginalDefinition, model.Compilation.GetTypeByMetadataName("System.Memory`1"))
+                || memoryType.TypeArguments[0] is not { IsUnmanagedType: true } elementType
+                || HasMethodTypeParameter(elementType)
+                || target.Syntax is not ExpressionSyntax argument)
+            {
+                return null;
+            }
+
+            return new LeaseAcquisition(leaseDefinition.Construct(elementType), "Acquire", argument);
         }
 
         /// <summary>A method's type parameter cannot be the element type of a field's lease.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using PinAnalyzers.CodeFixes;
+using PinAnalyzers.Tests.Verifiers;
 using Xunit;
 using Verify = PinAnalyzers.Tests.Verifiers.CodeFixVerifier<PinAnalyzers.PinnedHandleAnalyzer, PinAnalyzers.CodeFixes.ConvertToPinLeaseCodeFix>;
 
@@ -126,7 +127,16 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
 
                 public long* First => (long*)_slots.Address;
 
-                public long Second => ((long*)_slots.Address)[1];
+                public long Second
+                {
+                    get
+                    {
+                        using (var scope = _slots.Enter())
+                        {
+                            return ((long*)scope.Address)[1];
+                        }
+                    }
+                }
 
                 public long[] Slots => _slots.Array!;
 
@@ -192,7 +202,10 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
                         lease.Dispose();
                     });
                     _handle = lease;
-                    Register(_handle.Address);
+                    using (var scope = _handle.Enter())
+                    {
+                        Register(scope.Address);
+                    }
                 }
 
                 public IntPtr Address
@@ -339,7 +352,7 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
             """);
 
     [Fact]
-    public Task CSharp7_3_NullCheckInsteadOfAPattern()
+    public async Task CSharp7_3_NullCheckInsteadOfAPattern()
     {
         var test = new Verify.Test
         {
@@ -387,7 +400,8 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
         };
         test.TestState.AdditionalReferences.Add(LeaseLibrary);
         test.UseLanguageVersion(LanguageVersion.CSharp7_3);
-        return test.RunAsync(CancellationToken.None);
+        await test.RunAsync(CancellationToken.None);
+        await LeaseFixVerifier.AssertCleanAsync(test.FixedState.Sources[0].Item2.ToString());
     }
 
     // ---- Fix All ----
@@ -620,7 +634,7 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
             }
             """);
 
-    private static Task VerifyFixAsync(string source, string fixedSource)
+    private static async Task VerifyFixAsync(string source, string fixedSource)
     {
         var test = new Verify.Test
         {
@@ -629,11 +643,12 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
             CodeActionEquivalenceKey = Key,
         };
         test.TestState.AdditionalReferences.Add(LeaseLibrary);
-        return test.RunAsync(CancellationToken.None);
+        await test.RunAsync(CancellationToken.None);
+        await LeaseFixVerifier.AssertCleanAsync(fixedSource);
     }
 
     /// <summary>One fix at a time over <paramref name="iterations"/> rounds, and Fix All in one go, both give <paramref name="fixedSource"/>.</summary>
-    private static Task VerifyFixAllAsync(string source, string fixedSource, int iterations)
+    private static async Task VerifyFixAllAsync(string source, string fixedSource, int iterations)
     {
         var test = new Verify.Test
         {
@@ -645,7 +660,8 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
             NumberOfFixAllIterations = 1,
         };
         test.TestState.AdditionalReferences.Add(LeaseLibrary);
-        return test.RunAsync(CancellationToken.None);
+        await test.RunAsync(CancellationToken.None);
+        await LeaseFixVerifier.AssertCleanAsync(fixedSource);
     }
 
     /// <summary>The lease library is referenced, the diagnostics are reported, and no fix is offered.</summary>

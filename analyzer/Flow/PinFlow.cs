@@ -118,6 +118,18 @@ namespace PinAnalyzers.Flow
             }
         }
 
+        /// <summary>
+        /// Where an address that a function reads from a long-lived pin goes — a lease's <c>Address</c> read from a field:
+        /// the escapes it reaches (same meaning as a pin's sinks) and the variables that hold it. The lease conversion asks
+        /// this to decide whether a read can move into a <c>lease.Enter()</c> scope: only an address that escapes nowhere can.
+        /// </summary>
+        internal static (ImmutableArray<PinSink> Sinks, ImmutableArray<ISymbol> Holders) FollowAddress(IOperation address, MethodFlow method, PinApis apis, PinFlowOptions options)
+        {
+            var tracker = new ValueTracker(new PinSite(address, PinKind.LeaseScope, null), method.FunctionOf(address), apis, options);
+            tracker.RunFromAddress();
+            return (tracker.Sinks.ToImmutable(), tracker.AddressHolders);
+        }
+
         /// <summary>The innermost loop whose body (not its collection or condition) executes <paramref name="operation"/>.</summary>
         private static ILoopOperation? EnclosingLoop(IOperation operation, FunctionFlow function)
         {
@@ -190,6 +202,11 @@ namespace PinAnalyzers.Flow
                 ReleaseCount++;
                 return true;
             }
+
+            internal ImmutableArray<ISymbol> AddressHolders => ImmutableArray.CreateRange(_addressHolders);
+
+            /// <summary>The site's operation is itself an address (see <see cref="FollowAddress"/>).</summary>
+            internal void RunFromAddress() => Visit(_site.Operation, Role.Address, token: false);
 
             internal void Run()
             {
