@@ -89,17 +89,33 @@ namespace PinAnalyzers.Flow
         /// </summary>
         internal static ImmutableArray<PinSink> Settle(ImmutableArray<PinSink> sinks, FunctionFlow function, PinEnd end, CancellationToken cancellationToken)
         {
-            var graph = function.Graph;
-            if (graph is null || !HasRetainingCall(sinks))
+            if (!HasRetainingCall(sinks))
             {
                 return sinks;
             }
 
+            // The graph is built only for a call that may start a request: a fixed pin needs none otherwise.
+            ControlFlowGraph? graph = null;
             FunctionValues? values = null;
             var settled = ImmutableArray.CreateBuilder<PinSink>(sinks.Length);
             foreach (var sink in sinks)
             {
                 if (sink.Kind != PinSinkKind.RetainingCall || sink.Operation is not IArgumentOperation argument)
+                {
+                    settled.Add(sink);
+                    continue;
+                }
+
+                if (StartsNoRequest(argument))
+                {
+                    // A library from the catalogue keeps the buffer until its own teardown, not until an I/O completes:
+                    // there is no wait to look for, and no need to index the function's values.
+                    settled.Add(sink);
+                    continue;
+                }
+
+                graph ??= function.Graph;
+                if (graph is null)
                 {
                     settled.Add(sink);
                     continue;
@@ -129,6 +145,13 @@ namespace PinAnalyzers.Flow
 
             return settled.ToImmutable();
         }
+
+        private static bool StartsNoRequest(IArgumentOperation argument)
+            => argument.Parent switch
+            {
+                IInvocationOperation invocation => RetainingApis.Find(invocation.TargetMethod, argument.Parameter, invocation) is { Summary: not null },
+                _ => false,
+            };
 
         private static bool HasRetainingCall(ImmutableArray<PinSink> sinks)
         {
