@@ -108,8 +108,8 @@ namespace PinAnalyzers.Flow
 
                 if (StartsNoRequest(argument))
                 {
-                    // A library from the catalogue keeps the buffer until its own teardown, not until an I/O completes:
-                    // there is no wait to look for, and no need to index the function's values.
+                    // A library from the catalogue with no teardown we can tie to the call keeps the buffer past the pin:
+                    // there is nothing to look for, and no need to build the graph or index the function's values.
                     settled.Add(sink);
                     continue;
                 }
@@ -134,6 +134,10 @@ namespace PinAnalyzers.Flow
                 {
                     case Verdict.Finished:
                         break;
+                    case Verdict.Pending when request.Kind == RequestKind.Teardown:
+                        // The message names the library's reason instead (RetainingCalls).
+                        settled.Add(sink);
+                        break;
                     case Verdict.Pending:
                         settled.Add(sink.WithPending($"{request.StillRunning} when {walk.Pending}"));
                         break;
@@ -149,7 +153,7 @@ namespace PinAnalyzers.Flow
         private static bool StartsNoRequest(IArgumentOperation argument)
             => argument.Parent switch
             {
-                IInvocationOperation invocation => RetainingApis.Find(invocation.TargetMethod, argument.Parameter, invocation) is { Summary: not null },
+                IInvocationOperation invocation => RetainingApis.Find(invocation.TargetMethod, argument.Parameter, invocation) is { Summary: not null, Teardown.IsEmpty: true },
                 _ => false,
             };
 
