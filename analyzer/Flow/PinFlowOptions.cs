@@ -29,8 +29,18 @@ namespace PinAnalyzers.Flow
         /// Parses <c>pin_analyzers.retaining_methods</c>: comma-separated <c>Namespace.Type.Method</c> or bare
         /// method names. A malformed value (an entry that is not a dotted identifier) falls back to the default.
         /// </summary>
-        internal static PinFlowOptions Parse(string? value)
+        internal static PinFlowOptions Parse(string? value) => ParseWithError(value, out _);
+
+        /// <summary>The PIN0001 check of <see cref="RetainingMethodsKey"/>: the first malformed entry, or null.</summary>
+        internal static ConfigurationError? Validate(string value)
         {
+            ParseWithError(value, out var error);
+            return error;
+        }
+
+        private static PinFlowOptions ParseWithError(string? value, out ConfigurationError? error)
+        {
+            error = null;
             if (string.IsNullOrWhiteSpace(value))
             {
                 return Default;
@@ -47,6 +57,7 @@ namespace PinAnalyzers.Flow
 
                 if (!IsDottedIdentifier(entry))
                 {
+                    error = new ConfigurationError(entry, "no configured retaining methods (only [RetainsPointer] and the well-known asynchronous APIs)");
                     return Default;
                 }
 
