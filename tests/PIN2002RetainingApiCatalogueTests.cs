@@ -7,6 +7,7 @@ using PinAnalyzers.Flow;
 using Xunit;
 using VerifyFixed = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.FixedPointerAnalyzer>;
 using VerifyHandle = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.PinnedHandleAnalyzer>;
+using VerifyMapped = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.MappedViewAnalyzer>;
 
 namespace PinAnalyzers.Tests;
 
@@ -1593,6 +1594,34 @@ public sealed class PIN2002RetainingApiCatalogueTests
         Assert.NotNull(api);
         Assert.Equal(longTerm, api!.IsLongTerm(invocation));
     }
+
+    [Fact]
+    public Task DaxPointerKeptByALibraryIsNotALongTermPinButARegistrationIs()
+        => VerifyMapped.VerifyAsync("""
+            using System;
+            using System.IO.MemoryMappedFiles;
+            using System.Runtime.InteropServices;
+
+            static unsafe class Store
+            {
+                [DllImport("e_sqlite3")] private static extern int sqlite3_bind_blob(IntPtr stmt, int index, byte* value, int n, IntPtr destructor);
+                [DllImport("SDL2")] private static extern IntPtr SDL_RWFromConstMem(void* mem, int size);
+                [DllImport("ibverbs")] private static extern IntPtr ibv_reg_mr(IntPtr pd, void* addr, UIntPtr length, int access);
+
+                public static void Publish(IntPtr stmt, IntPtr pd)
+                {
+                    using var file = MemoryMappedFile.CreateFromFile("/mnt/pmem0/blobs");
+                    using var view = file.CreateViewAccessor();
+                    byte* p = null;
+                    view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+                    sqlite3_bind_blob(stmt, 1, p, 4096, IntPtr.Zero);
+                    SDL_RWFromConstMem(p, 4096);
+                    ibv_reg_mr(pd, {|#0:p|}, (UIntPtr)4096, 1);
+                    view.SafeMemoryMappedViewHandle.ReleasePointer();
+                }
+            }
+            """,
+            VerifyMapped.Diagnostic("PIN4001").WithLocation(0).WithArguments("'/mnt/pmem0/blobs'", "ibv_reg_mr"));
 
     [Fact]
     public void EveryEntryCitesItsDocumentation()
