@@ -53,7 +53,7 @@ namespace PinAnalyzers
                         foreach (var sink in fate.Sinks)
                         {
                             if (sink.Kind != PinSinkKind.RetainingCall || !sink.IsAddress || sink.Operation is not IArgumentOperation argument
-                                || argument.Parent is not IInvocationOperation call || !PinsLongTerm(call))
+                                || argument.Parent is not IInvocationOperation call || !PinsLongTerm(call, argument.Parameter))
                             {
                                 continue;
                             }
@@ -165,8 +165,14 @@ namespace PinAnalyzers
         /// an RDMA registration with on-demand paging (<c>IBV_ACCESS_ON_DEMAND</c> in a constant access argument) can be
         /// invalidated by the kernel and does not either.
         /// </summary>
-        internal static bool PinsLongTerm(IInvocationOperation call)
+        internal static bool PinsLongTerm(IInvocationOperation call, IParameterSymbol? parameter = null)
         {
+            if (RetainingApis.Find(call.TargetMethod, parameter, call) is { Summary: not null } library)
+            {
+                // A library from the catalogue (SQLite, SDL, FreeType, …) keeps the address in user space: no page pin.
+                return library.IsLongTerm(call);
+            }
+
             var name = call.TargetMethod.Name;
             if (IsSynchronous(name))
             {

@@ -7,6 +7,7 @@ using PinAnalyzers.Flow;
 using Xunit;
 using VerifyFixed = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.FixedPointerAnalyzer>;
 using VerifyHandle = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.PinnedHandleAnalyzer>;
+using VerifyMapped = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.MappedViewAnalyzer>;
 
 namespace PinAnalyzers.Tests;
 
@@ -428,7 +429,7 @@ public sealed class PIN2002RetainingApiCatalogueTests
             VerifyHandle.Diagnostic("PIN2002").WithLocation(0).WithArguments("FT_New_Memory_Face", ": " + MemoryFace));
 
     [Fact]
-    public Task FtNewMemoryFaceDoneInsideThePinIsStillReported()
+    public Task FtNewMemoryFaceDoneElsewhereIsReported()
         => VerifyFixed.VerifyAsync(FreeType + """
             unsafe static class Faces
             {
@@ -536,6 +537,10 @@ public sealed class PIN2002RetainingApiCatalogueTests
             [DllImport("SDL2")] public static extern IntPtr SDL_CreateRGBSurfaceFrom(IntPtr pixels, int width, int height, int depth, int pitch, uint Rmask, uint Gmask, uint Bmask, uint Amask);
             [DllImport("SDL2")] public static extern IntPtr SDL_CreateRGBSurfaceWithFormatFrom(IntPtr pixels, int width, int height, int depth, int pitch, uint format);
             [DllImport("SDL3")] public static extern IntPtr SDL_IOFromMem(IntPtr mem, nuint size);
+            [DllImport("SDL3")] public static extern bool SDL_CloseIO(IntPtr context);
+            [DllImport("SDL2")] public static extern void SDL_FreeSurface(IntPtr surface);
+            [DllImport("SDL2")] public static extern int SDL_SaveBMP_RW(IntPtr surface, IntPtr dst, int freedst);
+            [DllImport("SDL3")] public static extern void SDL_DestroySurface(IntPtr surface);
             [DllImport("SDL3")] public static extern IntPtr SDL_CreateSurfaceFrom(int width, int height, uint format, IntPtr pixels, int pitch);
             [DllImport("SDL3")] public static extern void SDL_ShowOpenFileDialog(IntPtr callback, IntPtr userdata, IntPtr window, SDL_DialogFileFilter* filters, int nfilters, byte* default_location, bool allow_many);
             [DllImport("SDL3")] public static extern void SDL_ShowSaveFileDialog(IntPtr callback, IntPtr userdata, IntPtr window, SDL_DialogFileFilter* filters, int nfilters, byte* default_location);
@@ -1112,6 +1117,10 @@ public sealed class PIN2002RetainingApiCatalogueTests
             [DllImport("e_sqlite3")] public static extern int sqlite3_bind_text(IntPtr stmt, int index, byte* value, int n, IntPtr destructor);
             [DllImport("e_sqlite3")] public static extern int sqlite3_bind_text16(IntPtr stmt, int index, char* value, int n, IntPtr destructor);
             [DllImport("e_sqlite3")] public static extern int sqlite3_bind_text64(IntPtr stmt, int index, byte* value, ulong n, IntPtr destructor, byte encoding);
+            [DllImport("e_sqlite3")] public static extern int sqlite3_step(IntPtr stmt);
+            [DllImport("e_sqlite3")] public static extern int sqlite3_reset(IntPtr stmt);
+            [DllImport("e_sqlite3")] public static extern int sqlite3_finalize(IntPtr stmt);
+            [DllImport("e_sqlite3")] public static extern int sqlite3_clear_bindings(IntPtr stmt);
         }
 
         """;
@@ -1251,6 +1260,7 @@ public sealed class PIN2002RetainingApiCatalogueTests
             public const int CURLOPT_COPYPOSTFIELDS = 10165;
 
             [DllImport("libcurl")] public static extern int curl_easy_setopt(IntPtr handle, int option, IntPtr value);
+            [DllImport("libcurl")] public static extern int curl_easy_perform(IntPtr handle);
 
             // CurlThin's shape: an enum option and a differently named import.
             [DllImport("libcurl", EntryPoint = "curl_easy_setopt")] public static extern int SetOpt(IntPtr handle, CURLoption option, IntPtr value);
@@ -1321,6 +1331,166 @@ public sealed class PIN2002RetainingApiCatalogueTests
             }
             """,
             Fixed(0, "zmq_msg_init_data", "ZeroMQ owns the buffer until its free callback runs"));
+
+    // ---- released inside the pin: the library's own teardown on every path ----
+
+    [Fact]
+    public Task SurfaceFreedInsideTheFixedIsNotReported()
+        => VerifyFixed.VerifyAsync(Sdl + """
+            unsafe static class Surfaces
+            {
+                public static void Save(uint[] pixels, int width, int height, IntPtr file)
+                {
+                    fixed (uint* p = pixels)
+                    {
+                        var surface = SDL.SDL_CreateRGBSurfaceFrom((IntPtr)p, width, height, 32, width * 4, 0xFF0000, 0xFF00, 0xFF, 0xFF000000);
+                        SDL.SDL_SaveBMP_RW(surface, file, 0);
+                        SDL.SDL_FreeSurface(surface);
+                    }
+
+                    fixed (uint* q = pixels)
+                    {
+                        var surface = SDL.SDL_CreateSurfaceFrom(width, height, 0x16462004, (IntPtr)q, width * 4);
+                        SDL.SDL_DestroySurface(surface);
+
+                        var stream = SDL.SDL_IOFromMem((IntPtr)q, (nuint)(pixels.Length * 4));
+                        SDL.SDL_CloseIO(stream);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task SurfaceFreedOnOnlyOnePathOrAnotherSurfaceFreedIsReported()
+        => VerifyFixed.VerifyAsync(Sdl + """
+            unsafe static class Surfaces
+            {
+                public static IntPtr Save(uint[] pixels, int width, int height, IntPtr file, IntPtr other)
+                {
+                    fixed (uint* p = pixels)
+                    {
+                        var surface = SDL.SDL_CreateRGBSurfaceFrom({|#0:(IntPtr)p|}, width, height, 32, width * 4, 0xFF0000, 0xFF00, 0xFF, 0xFF000000);
+                        if (SDL.SDL_SaveBMP_RW(surface, file, 0) != 0)
+                        {
+                            return surface;
+                        }
+
+                        SDL.SDL_FreeSurface(surface);
+                        var kept = SDL.SDL_CreateRGBSurfaceFrom({|#1:(IntPtr)p|}, width, height, 32, width * 4, 0xFF0000, 0xFF00, 0xFF, 0xFF000000);
+                        SDL.SDL_FreeSurface(other);
+                        return kept;
+                    }
+                }
+            }
+            """,
+            Fixed(0, "SDL_CreateRGBSurfaceFrom", SdlSurface),
+            Fixed(1, "SDL_CreateRGBSurfaceFrom", SdlSurface));
+
+    [Fact]
+    public Task FaceDoneInsideThePinOrBeforeTheHandleIsFreedIsNotReported()
+        => VerifyHandle.VerifyAsync(FreeType + """
+            unsafe static class Faces
+            {
+                public static int GlyphCount(IntPtr library, byte[] font)
+                {
+                    var handle = GCHandle.Alloc(font, GCHandleType.Pinned);
+                    try
+                    {
+                        FT.FT_New_Memory_Face(library, (byte*)handle.AddrOfPinnedObject(), font.Length, 0, out var face);
+                        FT.FT_Done_Face(face);
+                        return 1;
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task SqliteStaticBindFinalizedOrClearedInsideThePinIsNotReported()
+        => VerifyFixed.VerifyAsync(Sqlite + """
+            unsafe static class Statement
+            {
+                public static void Insert(IntPtr stmt, IntPtr other, byte[] blob)
+                {
+                    fixed (byte* b = blob)
+                    {
+                        Sqlite3.sqlite3_bind_blob(stmt, 1, b, blob.Length, IntPtr.Zero);
+                        Sqlite3.sqlite3_step(stmt);
+                        Sqlite3.sqlite3_finalize(stmt);
+                    }
+
+                    fixed (byte* b = blob)
+                    {
+                        Sqlite3.sqlite3_bind_blob(other, 1, b, blob.Length, IntPtr.Zero);
+                        Sqlite3.sqlite3_step(other);
+                        Sqlite3.sqlite3_reset(other);
+                        Sqlite3.sqlite3_clear_bindings(other);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task SqliteStaticBindOnlyResetOrAnotherStatementFinalizedIsReported()
+        => VerifyFixed.VerifyAsync(Sqlite + """
+            unsafe static class Statement
+            {
+                public static void Insert(IntPtr stmt, IntPtr other, byte[] blob)
+                {
+                    fixed (byte* b = blob)
+                    {
+                        // sqlite3_reset keeps the bindings: the next step reads the blob again.
+                        Sqlite3.sqlite3_bind_blob(stmt, 1, {|#0:b|}, blob.Length, IntPtr.Zero);
+                        Sqlite3.sqlite3_step(stmt);
+                        Sqlite3.sqlite3_reset(stmt);
+                        Sqlite3.sqlite3_bind_blob(stmt, 2, {|#1:b|}, blob.Length, IntPtr.Zero);
+                        Sqlite3.sqlite3_finalize(other);
+                    }
+                }
+            }
+            """,
+            Fixed(0, "sqlite3_bind_blob", SqliteStatic),
+            Fixed(1, "sqlite3_bind_blob", SqliteStatic));
+
+    [Fact]
+    public Task CurlPostFieldsPerformedInsideThePinIsNotReportedButErrorBufferIs()
+        => VerifyFixed.VerifyAsync(Curl + """
+            unsafe static class Request
+            {
+                public static void Post(IntPtr easy, byte[] body, byte[] errors)
+                {
+                    fixed (byte* p = body)
+                    fixed (byte* e = errors)
+                    {
+                        Curl.curl_easy_setopt(easy, Curl.CURLOPT_POSTFIELDS, (IntPtr)p);
+                        Curl.curl_easy_setopt(easy, 10010, {|#0:(IntPtr)e|});
+                        Curl.curl_easy_perform(easy);
+                    }
+                }
+            }
+            """,
+            Fixed(0, "curl_easy_setopt", "libcurl writes error messages into the buffer during later transfers"));
+
+    [Fact]
+    public Task WaveHeaderUnpreparedInsideThePinIsNotReported()
+        => VerifyFixed.VerifyAsync(WinMM + """
+            unsafe sealed class Player
+            {
+                private readonly WAVEHDR[] _headers = new WAVEHDR[1];
+
+                public void Probe(IntPtr waveOut)
+                {
+                    fixed (WAVEHDR* h = _headers)
+                    {
+                        WinMM.waveOutPrepareHeader(waveOut, h, sizeof(WAVEHDR));
+                        WinMM.waveOutUnprepareHeader(waveOut, h, sizeof(WAVEHDR));
+                    }
+                }
+            }
+            """);
 
     // ---- registrations added with the catalogue ----
 
@@ -1424,6 +1594,34 @@ public sealed class PIN2002RetainingApiCatalogueTests
         Assert.NotNull(api);
         Assert.Equal(longTerm, api!.IsLongTerm(invocation));
     }
+
+    [Fact]
+    public Task DaxPointerKeptByALibraryIsNotALongTermPinButARegistrationIs()
+        => VerifyMapped.VerifyAsync("""
+            using System;
+            using System.IO.MemoryMappedFiles;
+            using System.Runtime.InteropServices;
+
+            static unsafe class Store
+            {
+                [DllImport("e_sqlite3")] private static extern int sqlite3_bind_blob(IntPtr stmt, int index, byte* value, int n, IntPtr destructor);
+                [DllImport("SDL2")] private static extern IntPtr SDL_RWFromConstMem(void* mem, int size);
+                [DllImport("ibverbs")] private static extern IntPtr ibv_reg_mr(IntPtr pd, void* addr, UIntPtr length, int access);
+
+                public static void Publish(IntPtr stmt, IntPtr pd)
+                {
+                    using var file = MemoryMappedFile.CreateFromFile("/mnt/pmem0/blobs");
+                    using var view = file.CreateViewAccessor();
+                    byte* p = null;
+                    view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+                    sqlite3_bind_blob(stmt, 1, p, 4096, IntPtr.Zero);
+                    SDL_RWFromConstMem(p, 4096);
+                    ibv_reg_mr(pd, {|#0:p|}, (UIntPtr)4096, 1);
+                    view.SafeMemoryMappedViewHandle.ReleasePointer();
+                }
+            }
+            """,
+            VerifyMapped.Diagnostic("PIN4001").WithLocation(0).WithArguments("'/mnt/pmem0/blobs'", "ibv_reg_mr"));
 
     [Fact]
     public void EveryEntryCitesItsDocumentation()

@@ -24,6 +24,12 @@ namespace PinAnalyzers.Flow
 
         /// <summary>A call that returns the task doing the I/O: finished by a blocking wait on (or <c>await</c> of) that task.</summary>
         Task,
+
+        /// <summary>
+        /// A library object from the catalogue that keeps the memory (a surface, a face, a statement's binding): finished by
+        /// the library's own teardown of that object (<see cref="RetainingApi.Teardown"/>).
+        /// </summary>
+        Teardown,
     }
 
     /// <summary>What one operation says about the request when it runs (or when a condition has a given value).</summary>
@@ -77,6 +83,7 @@ namespace PinAnalyzers.Flow
         private readonly HashSet<ISymbol> _resolving = new(SymbolEqualityComparer.Default);
         private ImmutableHashSet<ISymbol>? _eventRoots;
         private ImmutableHashSet<ISymbol>? _listRoots;
+        private RetainingApi? _library;
 
         private AsyncRequest(RequestKind kind, IInvocationOperation call, ImmutableArray<ISymbol> key, Reporter? callReports, FunctionValues values)
         {
@@ -110,6 +117,20 @@ namespace PinAnalyzers.Flow
 
             var method = call.TargetMethod;
             var name = method.Name;
+            if (RetainingApis.Find(method, sink.Parameter, call) is { Summary: not null } library)
+            {
+                // A library keeps the memory until its own teardown of the object the call made or was given.
+                if (library.Teardown.IsEmpty)
+                {
+                    return null;
+                }
+
+                var key = library.TeardownKey == RetainingApi.ResultKey
+                    ? values.ResultHolder(call)
+                    : values.Key(ArgumentOrDeclared(call, library.TeardownKey));
+                return key.IsDefault ? null : new AsyncRequest(RequestKind.Teardown, call, key, null, values) { _library = library };
+            }
+
             if (OverlappedArgument(call) is { } overlapped)
             {
                 if (IsNull(overlapped.Value))
@@ -341,6 +362,13 @@ namespace PinAnalyzers.Flow
 
                 case RequestKind.Task:
                     return TaskWaited(operation) is { } waited && (IsRequest(waited) || IsCall(_values.Strip(waited)))
+                        ? RequestFact.Complete
+                        : RequestFact.None;
+
+                case RequestKind.Teardown:
+                    return operation is IInvocationOperation release && _library is { } library
+                        && RetainingApis.IsTeardown(library, release.TargetMethod)
+                        && IsRequest(ArgumentOrDeclared(release, library.TeardownArgument))
                         ? RequestFact.Complete
                         : RequestFact.None;
 
@@ -712,6 +740,20 @@ namespace PinAnalyzers.Flow
             }
 
             return ordinal < invocation.Arguments.Length ? invocation.Arguments[ordinal].Value : null;
+        }
+
+        /// <summary>The argument for parameter <paramref name="ordinal"/>; for <c>out var face</c>, the local it declares.</summary>
+        private static IOperation? ArgumentOrDeclared(IInvocationOperation call, int ordinal)
+        {
+            foreach (var argument in call.Arguments)
+            {
+                if (argument.Parameter?.Ordinal == ordinal)
+                {
+                    return argument.Value is IDeclarationExpressionOperation { Expression: { } declared } ? declared : argument.Value;
+                }
+            }
+
+            return null;
         }
 
         /// <summary>The OVERLAPPED argument: its parameter's name contains "overlapped", or its type's name "OVERLAPPED".</summary>

@@ -89,17 +89,33 @@ namespace PinAnalyzers.Flow
         /// </summary>
         internal static ImmutableArray<PinSink> Settle(ImmutableArray<PinSink> sinks, FunctionFlow function, PinEnd end, CancellationToken cancellationToken)
         {
-            var graph = function.Graph;
-            if (graph is null || !HasRetainingCall(sinks))
+            if (!HasRetainingCall(sinks))
             {
                 return sinks;
             }
 
+            // The graph is built only for a call that may start a request: a fixed pin needs none otherwise.
+            ControlFlowGraph? graph = null;
             FunctionValues? values = null;
             var settled = ImmutableArray.CreateBuilder<PinSink>(sinks.Length);
             foreach (var sink in sinks)
             {
                 if (sink.Kind != PinSinkKind.RetainingCall || sink.Operation is not IArgumentOperation argument)
+                {
+                    settled.Add(sink);
+                    continue;
+                }
+
+                if (StartsNoRequest(argument))
+                {
+                    // A library from the catalogue with no teardown we can tie to the call keeps the buffer past the pin:
+                    // there is nothing to look for, and no need to build the graph or index the function's values.
+                    settled.Add(sink);
+                    continue;
+                }
+
+                graph ??= function.Graph;
+                if (graph is null)
                 {
                     settled.Add(sink);
                     continue;
@@ -118,6 +134,10 @@ namespace PinAnalyzers.Flow
                 {
                     case Verdict.Finished:
                         break;
+                    case Verdict.Pending when request.Kind == RequestKind.Teardown:
+                        // The message names the library's reason instead (RetainingCalls).
+                        settled.Add(sink);
+                        break;
                     case Verdict.Pending:
                         settled.Add(sink.WithPending($"{request.StillRunning} when {walk.Pending}"));
                         break;
@@ -129,6 +149,13 @@ namespace PinAnalyzers.Flow
 
             return settled.ToImmutable();
         }
+
+        private static bool StartsNoRequest(IArgumentOperation argument)
+            => argument.Parent switch
+            {
+                IInvocationOperation invocation => RetainingApis.Find(invocation.TargetMethod, argument.Parameter, invocation) is { Summary: not null, Teardown.IsEmpty: true },
+                _ => false,
+            };
 
         private static bool HasRetainingCall(ImmutableArray<PinSink> sinks)
         {

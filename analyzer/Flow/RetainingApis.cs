@@ -67,8 +67,14 @@ namespace PinAnalyzers.Flow
             string reason,
             string source,
             string? summary,
-            bool isPrefix)
+            bool isPrefix,
+            ImmutableArray<string> teardown,
+            int teardownKey,
+            int teardownArgument)
         {
+            TeardownArgument = teardownArgument;
+            Teardown = teardown;
+            TeardownKey = teardownKey;
             Library = library;
             Name = name;
             Match = match;
@@ -123,6 +129,22 @@ namespace PinAnalyzers.Flow
         internal string? Summary { get; }
 
         internal bool KeepsEveryParameter => KeptIndex < 0 && KeptNames.IsEmpty;
+
+        /// <summary>
+        /// The calls that end the library's use of the memory (<c>SDL_FreeSurface</c>, <c>FT_Done_Face</c>,
+        /// <c>sqlite3_finalize</c>, <c>curl_easy_perform</c>), matched by method name or entry point, when their first
+        /// argument is the object of <see cref="TeardownKey"/>. One of them on every path before the pin ends means the
+        /// pointer is not kept past it (see CompletionPaths). Empty when the library offers none we can tie to the call.
+        /// </summary>
+        internal ImmutableArray<string> Teardown { get; }
+
+        /// <summary>Which object a teardown names: <see cref="ResultKey"/> for the call's result, else an argument's index (an <c>out</c> one included).</summary>
+        internal int TeardownKey { get; }
+
+        internal const int ResultKey = -1;
+
+        /// <summary>The teardown call's argument that names the object (0 but for WinMM's unprepare, which takes the device first).</summary>
+        internal int TeardownArgument { get; }
 
         /// <summary>
         /// True when the API needs a long-term pin for this call (PIN4001): the pages stay registered with a device
@@ -386,6 +408,26 @@ namespace PinAnalyzers.Flow
 
             var ns = type.ContainingNamespace;
             return ns is null || ns.IsGlobalNamespace ? name : ns.ToDisplayString() + "." + name;
+        }
+
+        /// <summary>True when <paramref name="method"/> is one of <paramref name="api"/>'s teardown calls (by name or entry point).</summary>
+        internal static bool IsTeardown(RetainingApi api, IMethodSymbol method)
+        {
+            if (api.Teardown.IsEmpty)
+            {
+                return false;
+            }
+
+            var entryPoint = EntryPoint(method);
+            foreach (var name in api.Teardown)
+            {
+                if (string.Equals(name, method.Name, StringComparison.Ordinal) || string.Equals(name, entryPoint, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>Parameter names compare without case and underscores: <c>font_data</c> is <c>fontData</c>.</summary>
@@ -666,7 +708,10 @@ namespace PinAnalyzers.Flow
                 string? conditionText = null,
                 Func<IOperation, bool>? longTerm = null,
                 string? longTermText = null,
-                bool prefix = false)
+                bool prefix = false,
+                string[]? teardown = null,
+                int teardownKey = RetainingApi.ResultKey,
+                int teardownArgument = 0)
                 => rows.Add(new RetainingApi(
                     library,
                     name,
@@ -682,7 +727,10 @@ namespace PinAnalyzers.Flow
                     reason,
                     source,
                     summary,
-                    prefix));
+                    prefix,
+                    teardown is null ? ImmutableArray<string>.Empty : ImmutableArray.Create(teardown),
+                    teardownKey,
+                    teardownArgument));
 
             // Asynchronous I/O and RDMA: every pointer argument, as the analyzers always did. The message names the
             // pending request instead of a summary (see AsyncRequest).
@@ -769,43 +817,51 @@ namespace PinAnalyzers.Flow
             Add("FreeType", "FT_New_Memory_Face", RetainingMatch.EntryPoint, 1,
                 "The face reads the font file from that buffer; \"you must not deallocate the memory before calling FT_Done_Face\".",
                 "freetype.org/freetype2/docs/reference/ft2-face_creation.html#ft_new_memory_face",
-                "FreeType reads the font buffer until FT_Done_Face", names: new[] { "file_base", "fileBase" });
+                "FreeType reads the font buffer until FT_Done_Face", names: new[] { "file_base", "fileBase" },
+                teardown: new[] { "FT_Done_Face" }, teardownKey: 4);
             Add("FreeType", "FT_Open_Face", RetainingMatch.EntryPoint, 1,
                 "With FT_OPEN_MEMORY the data at memory_base \"are not copied\"; the client releases them after FT_Done_Face.",
                 "freetype.org/freetype2/docs/reference/ft2-face_creation.html#ft_open_args",
                 "FreeType reads the memory stream until FT_Done_Face", names: new[] { "args" }, through: KeptThrough.Descriptor,
-                condition: OpensMemory, conditionText: "`args.flags` is set in the method to a constant including FT_OPEN_MEMORY (1)");
+                condition: OpensMemory, conditionText: "`args.flags` is set in the method to a constant including FT_OPEN_MEMORY (1)",
+                teardown: new[] { "FT_Done_Face" }, teardownKey: 3);
 
             // SDL 2 and 3: SDL2-CS and SDL3-CS are P/Invokes (matched by entry point); Silk.NET wraps SDL 2 in Sdl.
             const string Stream = "The stream reads (and writes) that memory without copying it; the pointer must stay valid until the stream is closed.";
             const string StreamSummary = "the SDL stream uses the memory until it is closed";
             foreach (var name in new[] { "SDL_IOFromMem", "SDL_IOFromConstMem" })
             {
-                Add("SDL 3", name, RetainingMatch.EntryPoint, 0, Stream, "wiki.libsdl.org/SDL3/" + name, StreamSummary, names: new[] { "mem" });
+                Add("SDL 3", name, RetainingMatch.EntryPoint, 0, Stream, "wiki.libsdl.org/SDL3/" + name, StreamSummary, names: new[] { "mem" },
+                    teardown: new[] { "SDL_CloseIO" });
             }
 
             foreach (var name in new[] { "SDL_RWFromMem", "SDL_RWFromConstMem" })
             {
-                Add("SDL 2", name, RetainingMatch.EntryPoint, 0, Stream, "wiki.libsdl.org/SDL2/" + name, StreamSummary, names: new[] { "mem" });
+                Add("SDL 2", name, RetainingMatch.EntryPoint, 0, Stream, "wiki.libsdl.org/SDL2/" + name, StreamSummary, names: new[] { "mem" },
+                    teardown: new[] { "SDL_RWclose", "SDL_FreeRW" });
             }
 
             const string Surface = "\"No copy is made of the pixel data\": the surface must be freed before the pixels.";
             const string SurfaceSummary = "the surface uses the pixel data until it is freed";
-            Add("SDL 3", "SDL_CreateSurfaceFrom", RetainingMatch.EntryPoint, 3, Surface + " (SDL 3.2: width, height, format, pixels, pitch.)", "wiki.libsdl.org/SDL3/SDL_CreateSurfaceFrom", SurfaceSummary, names: new[] { "pixels" });
+            Add("SDL 3", "SDL_CreateSurfaceFrom", RetainingMatch.EntryPoint, 3, Surface + " (SDL 3.2: width, height, format, pixels, pitch.)", "wiki.libsdl.org/SDL3/SDL_CreateSurfaceFrom", SurfaceSummary, names: new[] { "pixels" },
+                teardown: new[] { "SDL_DestroySurface" });
             foreach (var name in new[] { "SDL_CreateRGBSurfaceFrom", "SDL_CreateRGBSurfaceWithFormatFrom" })
             {
-                Add("SDL 2", name, RetainingMatch.EntryPoint, 0, Surface, "wiki.libsdl.org/SDL2/" + name, SurfaceSummary, names: new[] { "pixels" });
+                Add("SDL 2", name, RetainingMatch.EntryPoint, 0, Surface, "wiki.libsdl.org/SDL2/" + name, SurfaceSummary, names: new[] { "pixels" },
+                    teardown: new[] { "SDL_FreeSurface" });
             }
 
             var silk = ImmutableArray.Create("Silk.NET.SDL.Sdl");
             foreach (var name in new[] { "RWFromMem", "RWFromConstMem" })
             {
-                Add("SDL 2 (Silk.NET)", name, RetainingMatch.Binding, 0, Stream, "wiki.libsdl.org/SDL2/SDL_" + name, StreamSummary, names: new[] { "mem" }, types: silk);
+                Add("SDL 2 (Silk.NET)", name, RetainingMatch.Binding, 0, Stream, "wiki.libsdl.org/SDL2/SDL_" + name, StreamSummary, names: new[] { "mem" }, types: silk,
+                    teardown: new[] { "RWclose", "FreeRW" });
             }
 
             foreach (var name in new[] { "CreateRGBSurfaceFrom", "CreateRGBSurfaceWithFormatFrom" })
             {
-                Add("SDL 2 (Silk.NET)", name, RetainingMatch.Binding, 0, Surface, "wiki.libsdl.org/SDL2/SDL_" + name, SurfaceSummary, names: new[] { "pixels" }, types: silk);
+                Add("SDL 2 (Silk.NET)", name, RetainingMatch.Binding, 0, Surface, "wiki.libsdl.org/SDL2/SDL_" + name, SurfaceSummary, names: new[] { "pixels" }, types: silk,
+                    teardown: new[] { "FreeSurface" });
             }
 
             const string Filters = "The dialog is asynchronous: the filters \"must remain valid at least until the callback is invoked\".";
@@ -827,22 +883,26 @@ namespace PinAnalyzers.Flow
             const string WaveSource = "learn.microsoft.com/windows/win32/api/mmeapi/nf-mmeapi-";
             Add("WinMM", "waveOutPrepareHeader", RetainingMatch.EntryPoint, 1,
                 "The prepared WAVEHDR and its lpData buffer must not move or be freed until waveOutUnprepareHeader.",
-                WaveSource + "waveoutprepareheader", "the driver uses the header and its buffer until they are unprepared");
+                WaveSource + "waveoutprepareheader", "the driver uses the header and its buffer until they are unprepared",
+                teardown: new[] { "waveOutUnprepareHeader" }, teardownKey: 1, teardownArgument: 1);
             Add("WinMM", "waveOutWrite", RetainingMatch.EntryPoint, 1,
                 "Playback is asynchronous: the header and its buffer are in use until the driver sets WHDR_DONE.",
                 WaveSource + "waveoutwrite", "the driver plays the buffer until it sets WHDR_DONE");
             Add("WinMM", "waveInPrepareHeader", RetainingMatch.EntryPoint, 1,
                 "The prepared WAVEHDR and its lpData buffer must not move or be freed until waveInUnprepareHeader.",
-                WaveSource + "waveinprepareheader", "the driver uses the header and its buffer until they are unprepared");
+                WaveSource + "waveinprepareheader", "the driver uses the header and its buffer until they are unprepared",
+                teardown: new[] { "waveInUnprepareHeader" }, teardownKey: 1, teardownArgument: 1);
             Add("WinMM", "waveInAddBuffer", RetainingMatch.EntryPoint, 1,
                 "Recording is asynchronous: the driver fills the buffer and sets WHDR_DONE when it is full.",
                 WaveSource + "waveinaddbuffer", "the driver fills the buffer until it sets WHDR_DONE");
             Add("WinMM", "midiOutPrepareHeader", RetainingMatch.EntryPoint, 1,
                 "The prepared MIDIHDR and its buffer must stay in place until midiOutUnprepareHeader.",
-                WaveSource + "midioutprepareheader", "the driver uses the header and its buffer until they are unprepared");
+                WaveSource + "midioutprepareheader", "the driver uses the header and its buffer until they are unprepared",
+                teardown: new[] { "midiOutUnprepareHeader" }, teardownKey: 1, teardownArgument: 1);
             Add("ACM", "acmStreamPrepareHeader", RetainingMatch.EntryPoint, 1,
                 "The prepared ACMSTREAMHEADER and its source and destination buffers belong to the ACM until acmStreamUnprepareHeader.",
-                "learn.microsoft.com/windows/win32/api/msacm/nf-msacm-acmstreamprepareheader", "the ACM uses the header and its buffers until they are unprepared");
+                "learn.microsoft.com/windows/win32/api/msacm/nf-msacm-acmstreamprepareheader", "the ACM uses the header and its buffers until they are unprepared",
+                teardown: new[] { "acmStreamUnprepareHeader" }, teardownKey: 1, teardownArgument: 1);
 
             // XAudio2 (COM): SharpDX, Vortice and TerraFX wrappers of IXAudio2SourceVoice.
             Add("XAudio2 (SharpDX, Vortice, TerraFX)", "SubmitSourceBuffer", RetainingMatch.Binding, 0,
@@ -872,18 +932,21 @@ namespace PinAnalyzers.Flow
                     "With SQLITE_STATIC SQLite \"assumes that the information is in static, unmanaged space\" and reads it until the statement is finalized or the parameter rebound; SQLITE_TRANSIENT (-1) makes a copy.",
                     "sqlite.org/c3ref/bind_blob.html",
                     "with SQLITE_STATIC, SQLite reads the value until the statement is finalized or the parameter is rebound",
-                    condition: DestructorIsStatic, conditionText: "the destructor (5th argument) is SQLITE_STATIC: `0`, `null`, `default`, `IntPtr.Zero`");
+                    condition: DestructorIsStatic, conditionText: "the destructor (5th argument) is SQLITE_STATIC: `0`, `null`, `default`, `IntPtr.Zero`",
+                    teardown: new[] { "sqlite3_finalize", "sqlite3_clear_bindings" }, teardownKey: 0);
             }
 
             // libcurl: a few options store the pointer instead of copying it.
             Add("libcurl", "curl_easy_setopt", RetainingMatch.EntryPoint, 2,
                 "\"The data pointed to is NOT copied by the library\": it must be kept until the transfer finishes (CURLOPT_COPYPOSTFIELDS, 10165, copies).",
                 "curl.se/libcurl/c/CURLOPT_POSTFIELDS.html", "libcurl sends the POST data from that memory during the transfer",
-                condition: call => CurlOptionIs(call, CurlOptPostFields), conditionText: "the option is CURLOPT_POSTFIELDS (10015)");
+                condition: call => CurlOptionIs(call, CurlOptPostFields), conditionText: "the option is CURLOPT_POSTFIELDS (10015)",
+                teardown: new[] { "curl_easy_perform", "curl_easy_reset", "curl_easy_cleanup" }, teardownKey: 0);
             Add("libcurl", "curl_easy_setopt", RetainingMatch.EntryPoint, 2,
                 "libcurl writes error messages into the buffer during later transfers: \"keep the associated buffer available until libcurl no longer needs it\".",
                 "curl.se/libcurl/c/CURLOPT_ERRORBUFFER.html", "libcurl writes error messages into the buffer during later transfers",
-                condition: call => CurlOptionIs(call, CurlOptErrorBuffer), conditionText: "the option is CURLOPT_ERRORBUFFER (10010)");
+                condition: call => CurlOptionIs(call, CurlOptErrorBuffer), conditionText: "the option is CURLOPT_ERRORBUFFER (10010)",
+                teardown: new[] { "curl_easy_reset", "curl_easy_cleanup" }, teardownKey: 0);
 
             // ZeroMQ.
             Add("ZeroMQ", "zmq_msg_init_data", RetainingMatch.EntryPoint, 1,
@@ -920,12 +983,27 @@ namespace PinAnalyzers.Flow
             return index;
         }
 
+        private static string TeardownText(RetainingApi api)
+        {
+            if (api.Teardown.IsEmpty)
+            {
+                return "—";
+            }
+
+            var of = api.TeardownKey == RetainingApi.ResultKey ? "the result" : "argument #" + api.TeardownKey.ToString(CultureInfo.InvariantCulture);
+            if (api.TeardownArgument != 0)
+            {
+                of += " (its argument #" + api.TeardownArgument.ToString(CultureInfo.InvariantCulture) + ")";
+            }
+            return "`" + string.Join("`, `", api.Teardown) + "` of " + of;
+        }
+
         /// <summary>The catalogue as the Markdown table in docs/rules/PIN2002.md (a test compares the two).</summary>
         internal static string MarkdownTable()
         {
             var text = new StringBuilder();
-            text.Append("| Library | API | Matched on | Kept parameter | Condition | Long-term (PIN4001) | Why (source) |\n");
-            text.Append("|---|---|---|---|---|---|---|\n");
+            text.Append("| Library | API | Matched on | Kept parameter | Condition | Released inside the pin by | Long-term (PIN4001) | Why (source) |\n");
+            text.Append("|---|---|---|---|---|---|---|---|\n");
             foreach (var api in All)
             {
                 var matched = api.Match switch
@@ -940,6 +1018,7 @@ namespace PinAnalyzers.Flow
                     .Append(" | ").Append(matched)
                     .Append(" | ").Append(api.KeptText)
                     .Append(" | ").Append(api.ConditionText ?? "—")
+                    .Append(" | ").Append(TeardownText(api))
                     .Append(" | ").Append(api.LongTermText ?? "no")
                     .Append(" | ").Append(api.Reason.Replace("|", "\\|")).Append(" (").Append(api.Source).Append(')')
                     .Append(" |\n");
