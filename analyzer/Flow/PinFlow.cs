@@ -591,7 +591,7 @@ namespace PinAnalyzers.Flow
                         AddSink(PinSinkKind.Collection, argument, $"added to {DescribeCollection(instance)}", role);
                     }
                 }
-                else if (instance?.Type is INamedTypeSymbol aggregate && role == Role.Handle && !method.IsStatic
+                else if (instance?.Type is INamedTypeSymbol aggregate && role == Role.Handle && !method.IsStatic && IsAddName(method.Name)
                     && ContainerRelease.For(_apis.Compilation).IsAggregate(aggregate, _site.Kind, _apis))
                 {
                     // pins.Add(handle) on a type whose Dispose releases every element it holds.
@@ -685,9 +685,12 @@ namespace PinAnalyzers.Flow
                         || SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _apis.ReadOnlySpan));
             }
 
+            private static bool IsAddName(string name)
+                => name is "Add" or "Insert" or "Push" or "Enqueue" or "TryAdd" or "AddFirst" or "AddLast" or "GetOrAdd" or "AddOrUpdate" or "Set" or "SetValue" or "Append" or "Prepend";
+
             private bool IsCollectionAdd(IMethodSymbol method, IOperation instance)
             {
-                if (method.IsStatic || method.Name is not ("Add" or "Insert" or "Push" or "Enqueue" or "TryAdd" or "AddFirst" or "AddLast" or "GetOrAdd" or "AddOrUpdate" or "TryAdd" or "Set" or "SetValue" or "Append" or "Prepend"))
+                if (method.IsStatic || !IsAddName(method.Name))
                 {
                     return false;
                 }
