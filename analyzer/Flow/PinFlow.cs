@@ -34,8 +34,17 @@ namespace PinAnalyzers.Flow
                 return new PinFate(site, fixedSinks, PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
             }
 
+            if (site.Kind == PinKind.MappedAddress)
+            {
+                // Nothing in the method releases a mapping's address: only its escapes matter.
+                return new PinFate(site, tracker.Sinks.ToImmutable(), PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
+            }
+
             var paths = ReleasePaths.Analyze(site, function, apis, tracker.HandleHolders, tracker.Tokens, tracker.Transfers, method.CancellationToken);
-            var sinks = CompletionPaths.Settle(tracker.Sinks.ToImmutable(), function, PinEnd.ForRelease(site, paths, tracker.HandleHolders), method.CancellationToken);
+            var sinks = site.Kind == PinKind.ViewPointer
+                // A registration pins a mapped page long-term whenever the view pointer is released: no settling.
+                ? tracker.Sinks.ToImmutable()
+                : CompletionPaths.Settle(tracker.Sinks.ToImmutable(), function, PinEnd.ForRelease(site, paths, tracker.HandleHolders), method.CancellationToken);
             var release = paths.Leak == PinLeakKind.None
                 ? PinRelease.AllPaths
                 : paths.SawRelease || tracker.ReleaseCount > 0 ? PinRelease.SomePaths : PinRelease.NoPath;
@@ -49,6 +58,65 @@ namespace PinAnalyzers.Flow
                 paths.LeakingMember,
                 EnclosingLoop(site.Operation, function),
                 ImmutableArray.CreateRange(tracker.HandleHolders));
+        }
+
+        /// <summary>
+        /// The sinks that a pointer, <c>IntPtr</c> or span parameter reaches in its own method's body, for the one-level
+        /// summaries of <see cref="PinSummaries"/> (helpers that keep a pointer, constructors that store one). The body's
+        /// own calls are judged without summaries: one level, no recursion.
+        /// </summary>
+        internal static ImmutableArray<PinSink> ParameterSinks(IParameterSymbol parameter, FunctionFlow function, PinApis apis)
+        {
+            var tracker = new ValueTracker(new PinSite(function.Body, PinKind.Fixed, null), function, apis, PinFlowOptions.Default, useSummaries: false);
+            tracker.RunFrom(parameter);
+            return tracker.Sinks.ToImmutable();
+        }
+
+        /// <summary>
+        /// For a capture sink: true when the capturing lambda or local function may run after the call that made it returns
+        /// — it is stored in a field, property or event, returned, or handed to a call that schedules it (<c>Task.Run</c>,
+        /// <c>ContinueWith</c>, a thread, a timer). A lambda handed to an ordinary call (<c>Parallel.For</c>, LINQ) or kept in
+        /// a local runs while the caller waits, as far as the method shows.
+        /// </summary>
+        internal static bool CaptureMayOutliveCall(IOperation reference)
+        {
+            IOperation? function = null;
+            for (var current = reference.Parent; current is not null; current = current.Parent)
+            {
+                if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                {
+                    function = current;
+                }
+            }
+
+            if (function is ILocalFunctionOperation)
+            {
+                // Called by name in the method: it runs while the method runs, unless it is turned into a delegate (rare).
+                return false;
+            }
+
+            var value = function?.Parent;
+            while (value is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+            {
+                value = value.Parent;
+            }
+
+            switch (value)
+            {
+                case IArgumentOperation { Parent: IInvocationOperation invocation }:
+                    return invocation.TargetMethod.Name is "Run" or "StartNew" or "ContinueWith" or "QueueUserWorkItem" or "UnsafeQueueUserWorkItem"
+                        or "Register" or "UnsafeRegister" or "RegisterWaitForSingleObject" or "OnCompleted" or "UnsafeOnCompleted";
+                case IArgumentOperation { Parent: IObjectCreationOperation creation }:
+                    return creation.Type?.Name is "Thread" or "Timer" or "Task";
+                case ISimpleAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation }:
+                case IEventAssignmentOperation:
+                case IReturnOperation:
+                case IFieldInitializerOperation:
+                case IPropertyInitializerOperation:
+                    return true;
+                default:
+                    return false;
+            }
         }
 
         /// <summary>The innermost loop whose body (not its collection or condition) executes <paramref name="operation"/>.</summary>
@@ -83,16 +151,21 @@ namespace PinAnalyzers.Flow
             private readonly FunctionFlow _function;
             private readonly PinApis _apis;
             private readonly PinFlowOptions _options;
+            private readonly bool _useSummaries;
             private readonly HashSet<ISymbol> _addressHolders = new(SymbolEqualityComparer.Default);
             private readonly HashSet<IOperation> _sinkOperations = new();
 
-            internal ValueTracker(PinSite site, FunctionFlow function, PinApis apis, PinFlowOptions options)
+            internal ValueTracker(PinSite site, FunctionFlow function, PinApis apis, PinFlowOptions options, bool useSummaries = true)
             {
                 _site = site;
                 _function = function;
                 _apis = apis;
                 _options = options;
+                _useSummaries = useSummaries;
             }
+
+            /// <summary>Follows an address parameter of the function (for <see cref="ParameterSinks"/>).</summary>
+            internal void RunFrom(IParameterSymbol parameter) => Hold(parameter, Role.Address, token: false, writtenBy: null);
 
             internal ImmutableArray<PinSink>.Builder Sinks { get; } = ImmutableArray.CreateBuilder<PinSink>();
 
@@ -143,6 +216,37 @@ namespace PinAnalyzers.Flow
                             AddSink(PinSinkKind.OutOrRefParameter, outArgument, $"written to out parameter '{parameter.Parameter.Name}'", Role.Handle);
                             break;
                     }
+                }
+                else if (_site.Kind == PinKind.ViewPointer && _site.Operation is IInvocationOperation acquire)
+                {
+                    // view.SafeMemoryMappedViewHandle.AcquirePointer(ref p): the handle (or its view) is released, p is the address.
+                    foreach (var holder in MappedViewSites.HandleHolders(_site.Target))
+                    {
+                        HandleHolders.Add(holder);
+                    }
+
+                    if (acquire.Arguments.Length == 1)
+                    {
+                        var pointer = acquire.Arguments[0];
+                        switch (pointer.Value)
+                        {
+                            case ILocalReferenceOperation local:
+                                Hold(local.Local, Role.Address, token: false, writtenBy: null);
+                                break;
+                            case IFieldReferenceOperation field:
+                                AddSink(PinSinkKind.Field, pointer, DescribeField(field.Field), Role.Address);
+                                if (field.Instance is null or IInstanceReferenceOperation)
+                                {
+                                    Hold(field.Field, Role.Address, token: false, writtenBy: null);
+                                }
+
+                                break;
+                        }
+                    }
+                }
+                else if (_site.Kind == PinKind.MappedAddress)
+                {
+                    Visit(_site.Operation, Role.Address, token: false);
                 }
                 else
                 {
@@ -214,6 +318,12 @@ namespace PinAnalyzers.Flow
                         return;
 
                     case IReturnOperation returned when ReferenceEquals(returned.ReturnedValue, value):
+                        if (_function.NestedFunctionOf(returned) is not null)
+                        {
+                            // Returned by a lambda that runs in place: the value goes back to the call that invoked it.
+                            return;
+                        }
+
                         if (returned.Kind == OperationKind.YieldReturn)
                         {
                             AddSink(PinSinkKind.Yield, returned, "yielded", role);
@@ -268,9 +378,42 @@ namespace PinAnalyzers.Flow
                             {
                                 Visit(addressOfElement, Role.Address, token: false);
                             }
+                            else if (parent.Parent is IFieldReferenceOperation member && ReferenceEquals(member.Instance, parent))
+                            {
+                                MemberOfPinnedMemory(member);
+                            }
                         }
 
                         return;
+                }
+            }
+
+            /// <summary>
+            /// <c>p->field</c>, <c>p[i].field.inner</c>: the memory itself, not an address — unless its address is taken
+            /// (<c>&amp;p->field</c>) or the member is a fixed-size buffer (<c>p[i].name</c> with <c>fixed byte name[256]</c>),
+            /// which reads as a pointer into the pinned memory.
+            /// </summary>
+            private void MemberOfPinnedMemory(IFieldReferenceOperation member)
+            {
+                for (var depth = 0; depth < 8; depth++)
+                {
+                    if (member.Field.IsFixedSizeBuffer || member.Type is IPointerTypeSymbol)
+                    {
+                        Visit(member, Role.Address, token: false);
+                        return;
+                    }
+
+                    switch (member.Parent)
+                    {
+                        case IAddressOfOperation addressOf:
+                            Visit(addressOf, Role.Address, token: false);
+                            return;
+                        case IFieldReferenceOperation nested when ReferenceEquals(nested.Instance, member):
+                            member = nested;
+                            continue;
+                        default:
+                            return;
+                    }
                 }
             }
 
@@ -295,7 +438,7 @@ namespace PinAnalyzers.Flow
 
                         return;
 
-                    case IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false } when ValueContainer(((IMemberReferenceOperation)target).Instance) is { } container:
+                    case IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false } when ValueContainer(((IMemberReferenceOperation)target).Instance, role) is { } container:
                         // A field of a struct value (an iovec, a WSABUF, an ibv_sge being filled in): the struct now
                         // carries the address; follow the struct, not the field.
                         switch (container)
@@ -343,6 +486,11 @@ namespace PinAnalyzers.Flow
                         return;
 
                     case IArrayElementReferenceOperation element when IntoScratch(element):
+                        return;
+
+                    case IArrayElementReferenceOperation { ArrayReference: ILocalReferenceOperation array } when _site.Kind is PinKind.ViewPointer or PinKind.MappedAddress:
+                        // A local array of addresses handed on as a whole (an iovec or IntPtr[] table).
+                        Hold(array.Local, role, token, assignment);
                         return;
 
                     case IArrayElementReferenceOperation element:
@@ -449,21 +597,53 @@ namespace PinAnalyzers.Flow
             /// For a member assigned on a struct held by this function — a struct local, a by-value struct parameter, or
             /// a struct being created with an object initializer — the operation standing for that struct; else null.
             /// </summary>
-            private static IOperation? ValueContainer(IOperation? instance)
+            private IOperation? ValueContainer(IOperation? instance, Role role)
             {
+                if (_site.Kind is PinKind.ViewPointer or PinKind.MappedAddress && ElementContainer(instance) is { } buffer)
+                {
+                    // iovs[i].iov_base = p on a local iovec array or stackalloc buffer: the buffer carries the address.
+                    return buffer;
+                }
+
                 switch (instance)
                 {
                     case ILocalReferenceOperation { Type.IsValueType: true } local:
                         return local;
                     case IParameterReferenceOperation { Type.IsValueType: true, Parameter.RefKind: RefKind.None } parameter:
                         return parameter;
-                    case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver, Type.IsValueType: true } receiver:
+                    case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver } receiver when role == Role.Address || receiver.Type?.IsValueType == true:
+                        // An object initializer: the object being built carries the address (a class object too; a handle
+                        // stored in a class object's field stays a field store).
                         for (var current = receiver.Parent; current is not null; current = current.Parent)
                         {
                             if (current is IObjectCreationOperation or IAnonymousObjectCreationOperation)
                             {
                                 return current;
                             }
+                        }
+
+                        return null;
+                    default:
+                        return null;
+                }
+            }
+
+            /// <summary>For an element of a local array or a local pointer (<c>iovs[i]</c>, <c>*iovs</c>): the local.</summary>
+            private static IOperation? ElementContainer(IOperation? instance)
+            {
+                switch (instance)
+                {
+                    case IArrayElementReferenceOperation { ArrayReference: ILocalReferenceOperation array }:
+                        return array;
+                    case { Kind: OperationKind.None, Type.IsValueType: true } element:
+                        foreach (var child in element.ChildOperations)
+                        {
+                            if (child.WalkDownConversions() is ILocalReferenceOperation { Type: IPointerTypeSymbol } pointer)
+                            {
+                                return pointer;
+                            }
+
+                            break;
                         }
 
                         return null;
@@ -490,17 +670,18 @@ namespace PinAnalyzers.Flow
 
                 foreach (var reference in _function.ReferencesTo(holder))
                 {
-                    if (holder is ILocalSymbol or IParameterSymbol && _function.NestedFunctionOf(reference) is { } nested)
+                    if (holder is ILocalSymbol or IParameterSymbol && _function.NestedFunctionOf(reference) is { } nested && !IsDeclaredIn(holder, nested))
                     {
-                        if (!IsDeclaredIn(holder, nested))
+                        if (EscapingFunction(reference) is { } escaping)
                         {
-                            var by = nested is ILocalFunctionOperation localFunction
+                            var by = escaping is ILocalFunctionOperation localFunction
                                 ? $"captured by local function '{localFunction.Symbol.Name}'"
                                 : "captured by a lambda";
                             AddSink(PinSinkKind.Capture, reference, by, role);
+                            continue;
                         }
 
-                        continue;
+                        // Captured only by functions that run in place (retry(() => read(fd, p, n))): a use like any other.
                     }
 
                     if (IsWrite(reference))
@@ -578,9 +759,32 @@ namespace PinAnalyzers.Flow
                     return;
                 }
 
+                if (_useSummaries && role == Role.Address && call is IObjectCreationOperation && PinSummaries.For(_apis).Stores(method, parameter))
+                {
+                    // new SpanByte(len, (IntPtr)p): a constructor of the compilation that stores the address; the value carries it.
+                    Visit(call, Role.Address, token: false);
+                    return;
+                }
+
                 if (_options.IsRetaining(method, parameter, call))
                 {
                     AddSink(PinSinkKind.RetainingCall, argument, $"passed to '{method.Name}', which keeps it", role);
+                    return;
+                }
+
+                if (_useSummaries && (role == Role.Address || token) && PinSummaries.For(_apis).Keeps(method, parameter))
+                {
+                    // A helper of the compilation that stores the pointer, captures it in a continuation or hands it on
+                    // to a retaining call (one level).
+                    AddSink(PinSinkKind.RetainingCall, argument, $"passed to '{method.Name}', which keeps it", role);
+                    return;
+                }
+
+                if (_site.Kind == PinKind.Owner && role == Role.Handle && call is IObjectCreationOperation)
+                {
+                    // The owner handed to another object's constructor: that object owns it now (its type is judged where
+                    // it keeps the owner).
+                    AddSink(PinSinkKind.Handoff, argument, $"handed to a new '{call.Type?.Name}'", role);
                     return;
                 }
 
@@ -622,7 +826,8 @@ namespace PinAnalyzers.Flow
                 }
             }
 
-            private bool IsRelease(IMethodSymbol method) => _apis.IsRelease(_site.Kind, method);
+            private bool IsRelease(IMethodSymbol method)
+                => _site.Kind == PinKind.Owner ? _site.Owner?.IsRelease(method) == true : _apis.IsRelease(_site.Kind, method);
 
             /// <summary>
             /// Pointer or <c>IntPtr</c> arithmetic that yields an address (<c>p + n</c>, <c>(long)p + n</c>); not the
@@ -632,6 +837,13 @@ namespace PinAnalyzers.Flow
             {
                 if (binary.LeftOperand.Type is IPointerTypeSymbol && binary.RightOperand.Type is IPointerTypeSymbol)
                 {
+                    return false;
+                }
+
+                if (binary.OperatorKind == BinaryOperatorKind.Subtract
+                    && IsAddressLike(binary.LeftOperand.WalkDownConversions()?.Type) && IsAddressLike(binary.RightOperand.WalkDownConversions()?.Type))
+                {
+                    // (long)p - (long)origin: the distance between two addresses is an offset, whatever its type.
                     return false;
                 }
 
@@ -722,6 +934,24 @@ namespace PinAnalyzers.Flow
                 {
                     Sinks.Add(new PinSink(kind, operation, description, role == Role.Address));
                 }
+            }
+
+            /// <summary>
+            /// The innermost lambda or local function between <paramref name="reference"/> and this function that may run
+            /// after the code that made it moves on (stored, returned, handed to a call that keeps or defers it); null when
+            /// every one of them runs in place (<see cref="SynchronousDelegates"/>).
+            /// </summary>
+            private IOperation? EscapingFunction(IOperation reference)
+            {
+                for (var current = reference.Parent; current is not null && !ReferenceEquals(current, _function.Function) && !ReferenceEquals(current, _function.Body); current = current.Parent)
+                {
+                    if (current is IAnonymousFunctionOperation or ILocalFunctionOperation && !_apis.Delegates.RunsInPlace(current, _function))
+                    {
+                        return current;
+                    }
+                }
+
+                return null;
             }
 
             private static bool IsDeclaredIn(ISymbol holder, IOperation nestedFunction)

@@ -229,7 +229,9 @@ namespace PinAnalyzers.Flow
 
         private bool IsRelease(IInvocationOperation invocation)
         {
-            var isRelease = _apis.IsRelease(_site.Kind, invocation.TargetMethod);
+            var isRelease = _site.Kind == PinKind.Owner
+                ? _site.Owner?.IsRelease(invocation.TargetMethod) == true
+                : _apis.IsRelease(_site.Kind, invocation.TargetMethod);
             return isRelease && RefersToPin(invocation.Instance, token: false);
         }
 
@@ -256,6 +258,10 @@ namespace PinAnalyzers.Flow
                         return (token ? _tokens : _holders).Contains(parameter.Parameter);
                     case IFieldReferenceOperation field:
                         return field.Instance is null or IInstanceReferenceOperation && (token ? _tokens : _holders).Contains(field.Field);
+                    case IPropertyReferenceOperation { Property.Name: "SafeMemoryMappedViewHandle", Instance: { } view } when _site.Kind == PinKind.ViewPointer:
+                        // accessor.SafeMemoryMappedViewHandle.ReleasePointer(): the view stands for its handle.
+                        operation = view;
+                        continue;
                     case IInvocationOperation { TargetMethod.Name: "FromIntPtr", Arguments.Length: 1 } fromIntPtr when !token:
                         return RefersToPin(fromIntPtr.Arguments[0].Value, token: true);
                     default:
@@ -298,6 +304,12 @@ namespace PinAnalyzers.Flow
                         var containing = property.Property.ContainingType;
                         if (property.IsImplicit && IsBuiltInForEach(containing))
                         {
+                            return null;
+                        }
+
+                        if (_site.Kind == PinKind.ViewPointer && property.Property.Name is "SafeMemoryMappedViewHandle" or "PointerOffset" or "ByteLength")
+                        {
+                            // The mapped view's own members, read on a view whose pointer is acquired.
                             return null;
                         }
 
@@ -362,7 +374,7 @@ namespace PinAnalyzers.Flow
             }
 
             if (type.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr || _apis.IsHandleType(type) || _apis.IsMemoryHandle(type)
-                || _apis.IsLease(type) || _apis.IsLeaseScope(type))
+                || _apis.IsLease(type) || _apis.IsLeaseScope(type) || _site.Owner?.IsOwnType(type) == true)
             {
                 return true;
             }
