@@ -35,7 +35,7 @@ namespace PinAnalyzers
         private static IEnumerable<Diagnostic> Diagnose(AnalyzerConfigOptionsProvider provider, Compilation compilation)
         {
             var seen = new HashSet<(string Key, string Value)>();
-            var found = new List<(string Key, string Value, ConfigurationError Error)>();
+            var found = new List<(string Key, string Value, string Error)>();
 
             void Check(AnalyzerConfigOptions options)
             {
@@ -46,7 +46,7 @@ namespace PinAnalyzers
                         continue;
                     }
 
-                    ConfigurationError? error;
+                    string? error;
                     try
                     {
                         error = key.Validate(value);
@@ -78,7 +78,7 @@ namespace PinAnalyzers
 
             foreach (var (key, _, error) in found)
             {
-                yield return Diagnostic.Create(Descriptors.PIN0001InvalidConfigurationValue, Location.None, key, error.Entry, error.UsedInstead);
+                yield return Diagnostic.Create(Descriptors.PIN0001InvalidConfigurationValue, Location.None, key, error);
             }
         }
     }

@@ -23,7 +23,7 @@ namespace PinAnalyzers
         internal static readonly DiagnosticDescriptor PIN0001InvalidConfigurationValue = Create(
             "PIN0001",
             "Invalid PinAnalyzers configuration value",
-            "'{0}' has an invalid entry '{1}': the analyzers use {2} instead",
+            "Invalid value for '{0}': {1}",
             Categories.Configuration,
             "A pin_analyzers.* value in .editorconfig or a global config that does not parse is ignored as a whole and the key's default is used, so the configuration the team wrote has no effect. Fix the entry named in the message.",
             WellKnownDiagnosticTags.CompilationEnd);

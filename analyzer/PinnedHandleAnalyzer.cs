@@ -336,7 +336,160 @@ namespace PinAnalyzers
         private readonly PinApis _apis;
         private readonly System.Collections.Concurrent.ConcurrentDictionary<IFieldSymbol, bool> _fields = new(SymbolEqualityComparer.Default);
 
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<(IFieldSymbol Field, INamedTypeSymbol? User), bool> _otherFields = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<ISymbol, bool> _elements = new(SymbolEqualityComparer.Default);
+
         internal PinnedObjectHeap(PinApis apis) => _apis = apis;
+
+        private static INamedTypeSymbol? EnclosingType(IOperation operation)
+            => operation.SemanticModel?.GetEnclosingSymbol(operation.Syntax.SpanStart)?.ContainingType;
+
+        /// <summary>
+        /// A non-readonly field reached through another object: every assignment to it (by name, <c>x.table = …</c>) in its
+        /// own type and in the type that uses it is a POH allocation, and there is one.
+        /// </summary>
+        private static bool OtherFieldHolds(IFieldSymbol field, INamedTypeSymbol? user)
+        {
+            var assigned = false;
+            foreach (var type in new[] { field.ContainingType, user })
+            {
+                if (type is null || (!ReferenceEquals(type, field.ContainingType) && SymbolEqualityComparer.Default.Equals(type, field.ContainingType)))
+                {
+                    continue;
+                }
+
+                foreach (var typeReference in type.DeclaringSyntaxReferences)
+                {
+                    foreach (var node in typeReference.GetSyntax().DescendantNodes())
+                    {
+                        if (node is Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax { Initializer: { } initializer } declarator
+                            && declarator.Identifier.ValueText == field.Name && declarator.Parent?.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.FieldDeclarationSyntax)
+                        {
+                            if (IsNothing(initializer.Value))
+                            {
+                                // = null! / = default: no array until one is assigned.
+                                continue;
+                            }
+
+                            if (!PinnedObjectHeapSyntax.IsPinnedMemory(initializer.Value))
+                            {
+                                return false;
+                            }
+
+                            assigned = true;
+                        }
+                        else if (node is Microsoft.CodeAnalysis.CSharp.Syntax.AssignmentExpressionSyntax assignment && PinnedObjectHeapSyntax.NamesMember(assignment.Left, field.Name))
+                        {
+                            if (!PinnedObjectHeapSyntax.IsPinnedMemory(assignment.Right))
+                            {
+                                return false;
+                            }
+
+                            assigned = true;
+                        }
+                    }
+                }
+            }
+
+            return assigned;
+        }
+
+        /// <summary>
+        /// An array of arrays (a local, or a field of this type) whose every element store is a POH allocation: created
+        /// empty (<c>new byte[n][]</c>), then filled with <c>segs[i] = GC.AllocateArray&lt;byte&gt;(n, true)</c> only.
+        /// </summary>
+        private bool ElementsHold(IOperation outer)
+        {
+            ISymbol? symbol = outer switch
+            {
+                ILocalReferenceOperation local => local.Local,
+                IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field,
+                _ => null,
+            };
+
+            return symbol is not null && _elements.GetOrAdd(symbol, ComputeElementsHold);
+        }
+
+        private static bool ComputeElementsHold(ISymbol symbol)
+        {
+            var scopes = new System.Collections.Generic.List<SyntaxNode>();
+            if (symbol is ILocalSymbol local)
+            {
+                foreach (var reference in local.DeclaringSyntaxReferences)
+                {
+                    var member = reference.GetSyntax().FirstAncestorOrSelf<Microsoft.CodeAnalysis.CSharp.Syntax.MemberDeclarationSyntax>();
+                    if (member is not null)
+                    {
+                        scopes.Add(member);
+                    }
+                }
+            }
+            else
+            {
+                foreach (var reference in symbol.ContainingType.DeclaringSyntaxReferences)
+                {
+                    scopes.Add(reference.GetSyntax());
+                }
+            }
+
+            var stored = false;
+            foreach (var scope in scopes)
+            {
+                foreach (var node in scope.DescendantNodes())
+                {
+                    switch (node)
+                    {
+                        case Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax { Initializer: { } initializer } declarator when declarator.Identifier.ValueText == symbol.Name:
+                            if (!IsEmptyArrayOfArrays(initializer.Value))
+                            {
+                                return false;
+                            }
+
+                            break;
+                        case Microsoft.CodeAnalysis.CSharp.Syntax.AssignmentExpressionSyntax { Left: Microsoft.CodeAnalysis.CSharp.Syntax.ElementAccessExpressionSyntax element } store
+                            when PinnedObjectHeapSyntax.Names(element.Expression, symbol.Name):
+                            if (!PinnedObjectHeapSyntax.IsAllocation(store.Right))
+                            {
+                                return false;
+                            }
+
+                            stored = true;
+                            break;
+                        case Microsoft.CodeAnalysis.CSharp.Syntax.AssignmentExpressionSyntax assignment when PinnedObjectHeapSyntax.Names(assignment.Left, symbol.Name):
+                            if (!IsEmptyArrayOfArrays(assignment.Right))
+                            {
+                                return false;
+                            }
+
+                            break;
+                        case Microsoft.CodeAnalysis.CSharp.Syntax.ArgumentSyntax { RefKindKeyword.RawKind: not 0 } byRef when PinnedObjectHeapSyntax.Names(byRef.Expression, symbol.Name):
+                            // Array.Resize(ref segs, n) keeps the elements; an out/ref of anything else may replace them.
+                            if (byRef.Parent?.Parent is not Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax { Expression: Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Resize" } })
+                            {
+                                return false;
+                            }
+
+                            break;
+                    }
+                }
+            }
+
+            return stored;
+        }
+
+        private static bool IsNothing(Microsoft.CodeAnalysis.CSharp.Syntax.ExpressionSyntax value)
+        {
+            while (value is Microsoft.CodeAnalysis.CSharp.Syntax.PostfixUnaryExpressionSyntax { RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.SuppressNullableWarningExpression } suppressed)
+            {
+                value = suppressed.Operand;
+            }
+
+            return value.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.NullLiteralExpression) || value.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.DefaultLiteralExpression);
+        }
+
+        private static bool IsEmptyArrayOfArrays(Microsoft.CodeAnalysis.CSharp.Syntax.ExpressionSyntax value)
+            => value is Microsoft.CodeAnalysis.CSharp.Syntax.ArrayCreationExpressionSyntax { Initializer: null }
+                || value.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.NullLiteralExpression);
 
         /// <summary>Assignments followed from local to local (<c>var m = arr.AsMemory()</c> over a POH <c>arr</c>) at most this deep.</summary>
         private const int MaxLocalDepth = 4;
@@ -356,6 +509,9 @@ namespace PinAnalyzers
                     return Holds(target.ChildOperations.First(), method, depth);
                 case IAddressOfOperation addressOf:
                     return Holds(addressOf.Reference, method, depth);
+                case IArrayElementReferenceOperation { Type: IArrayTypeSymbol } jagged:
+                    // segs[i] of an array of arrays: the object is the element's array, not the outer one.
+                    return jagged.ArrayReference.WalkDownConversions() is { } outer && ElementsHold(outer);
                 case IArrayElementReferenceOperation element:
                     return Holds(element.ArrayReference, method, depth);
                 case ILocalReferenceOperation local:
@@ -369,6 +525,9 @@ namespace PinAnalyzers
                 case IObjectCreationOperation { Arguments.Length: > 0 } creation when IsMemoryOrSpan(creation.Type) && creation.Arguments[0].Value.Type is IArrayTypeSymbol:
                     // new Memory<T>(array, start, length) over a POH array.
                     return Holds(creation.Arguments[0].Value, method, depth);
+                case IFieldReferenceOperation { Instance: not (null or IInstanceReferenceOperation) } other when !other.Field.IsReadOnly:
+                    // state.table of another object: every assignment seen, in the field's type and in the using type.
+                    return _otherFields.GetOrAdd((other.Field, EnclosingType(other)), key => OtherFieldHolds(key.Field, key.User));
                 case IFieldReferenceOperation field:
                     return field.Field.IsReadOnly && _fields.GetOrAdd(field.Field, FieldHolds);
                 default:

@@ -73,6 +73,41 @@ namespace PinAnalyzers
             }
         }
 
+        /// <summary>True when <paramref name="target"/> is <c>name</c>, <c>this.name</c> or <c>x.name</c>.</summary>
+        internal static bool NamesMember(ExpressionSyntax target, string name)
+            => Names(target, name) || target is MemberAccessExpressionSyntax { Name.Identifier.ValueText: var member } && member == name;
+
+        /// <summary>
+        /// For <c>GC.AllocateArray&lt;T&gt;(n, flag)</c> (or <c>pinned: flag</c>) whose flag is a simple name (<c>flag</c>,
+        /// <c>this.flag</c>): that name's syntax; null for any other expression.
+        /// </summary>
+        internal static ExpressionSyntax? ConditionalFlag(ExpressionSyntax expression)
+        {
+            while (expression is ParenthesizedExpressionSyntax parenthesized)
+            {
+                expression = parenthesized.Expression;
+            }
+
+            if (expression is not InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax member } invocation
+                || member.Expression.ToString() is not ("GC" or "System.GC" or "global::System.GC")
+                || member.Name.Identifier.ValueText is not ("AllocateArray" or "AllocateUninitializedArray"))
+            {
+                return null;
+            }
+
+            var arguments = invocation.ArgumentList.Arguments;
+            for (var i = 0; i < arguments.Count; i++)
+            {
+                var argument = arguments[i];
+                if (argument.NameColon is { } nameColon ? nameColon.Name.Identifier.ValueText == "pinned" : i == 1)
+                {
+                    return argument.Expression is IdentifierNameSyntax or MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } ? argument.Expression : null;
+                }
+            }
+
+            return null;
+        }
+
         /// <summary>True when <paramref name="target"/> is <c>name</c> or <c>this.name</c>.</summary>
         internal static bool Names(ExpressionSyntax target, string name)
             => target switch

@@ -26,6 +26,7 @@ namespace PinAnalyzers
             }
 
             var pinnedObjectHeap = new PinnedObjectHeap(apis);
+            var handleFields = new System.Collections.Concurrent.ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
             context.RegisterOperationAction(
                 operationContext =>
                 {
@@ -36,7 +37,11 @@ namespace PinAnalyzers
                     }
 
                     if (Classify(invocation.Arguments[0].Value, apis, pinnedObjectHeap) is { } movable
-                        && !PinnedByFixed(invocation.Syntax, movable.Owner, invocation.SemanticModel, operationContext.CancellationToken))
+                        && !PinnedByFixed(invocation.Syntax, movable.Owner, invocation.SemanticModel, operationContext.CancellationToken)
+                        && !AlreadyPinned.ByLiveHandle(invocation, movable.Owner, apis)
+                        && !(movable.Owner is IFieldSymbol { IsStatic: false } field && handleFields.GetOrAdd(field, AlreadyPinned.ByHandleField))
+                        && !AlreadyPinned.UnderAllocationFlag(invocation, movable.Owner, operationContext.CancellationToken)
+                        && !AlreadyPinned.OnlyCompared(invocation))
                     {
                         operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, invocation.Syntax.GetLocation(), movable.Description));
                     }

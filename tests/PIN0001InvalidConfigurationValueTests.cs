@@ -18,10 +18,10 @@ public sealed class PIN0001InvalidConfigurationValueTests
         }
         """;
 
-    private const string Fallback = "no configured retaining methods (only [RetainsPointer] and the well-known asynchronous APIs)";
-
     private static DiagnosticResult Invalid(string entry)
-        => Verify.Diagnostic("PIN0001").WithArguments("pin_analyzers.retaining_methods", entry, Fallback);
+        => Verify.Diagnostic("PIN0001").WithArguments(
+            "pin_analyzers.retaining_methods",
+            $"'{entry}' is not a method name (Namespace.Type.Method or a bare name); no configured retaining methods are used, only [RetainsPointer] and the well-known asynchronous APIs");
 
     private static Verify.Test WithConfigs(params (string Path, string Text)[] configs)
     {
@@ -138,11 +138,27 @@ public sealed class PIN0001InvalidConfigurationValueTests
         Assert.Null(Flow.PinFlowOptions.Validate("Acme.Io.Ring.Submit, Send"));
         var error = Flow.PinFlowOptions.Validate("Send, 9lives");
         Assert.NotNull(error);
-        Assert.Equal("9lives", error!.Entry);
+        Assert.StartsWith("'9lives'", error);
         Assert.Same(Flow.PinFlowOptions.Default, Flow.PinFlowOptions.Parse("Send, 9lives"));
     }
 
+    [Theory]
+    [InlineData("pin_analyzers.retaining_methods")]
+    [InlineData("pin_analyzers.dax_paths")]
+    public void EveryKeyTheAnalyzersReadIsRegistered(string key)
+        => Assert.Contains(Flow.ConfigurationKeys.All, registered => registered.Name == key);
+
     [Fact]
-    public void EveryKeyTheAnalyzersReadIsRegistered()
-        => Assert.Contains(Flow.ConfigurationKeys.All, key => key.Name == Flow.PinFlowOptions.RetainingMethodsKey);
+    public Task MalformedDaxPathsIsReportedWithTheParsersOwnMessage()
+    {
+        // dax registers its parser's error half; the message is the parser's own.
+        var error = Flow.DaxPaths.Parse(",").Error;
+        Assert.NotNull(error);
+        return Verify.VerifyWithConfigAsync(Source, "pin_analyzers.dax_paths = ,\n",
+            Verify.Diagnostic("PIN0001").WithArguments("pin_analyzers.dax_paths", error!));
+    }
+
+    [Fact]
+    public Task ValidDaxPathsReportsNothing()
+        => Verify.VerifyWithConfigAsync(Source, "pin_analyzers.dax_paths = /mnt/pmem*/**, /data/pmem/**\n");
 }

@@ -247,6 +247,8 @@ public sealed class PIN1003ReleasedThroughContainerTests
 
             public void Add(GCHandle handle) => _pinned.Add(handle);
 
+            public void Describe(GCHandle handle) => Console.WriteLine(handle.IsAllocated);
+
             public void Dispose() => UnpinAll();
 
             private void UnpinAll()
@@ -334,6 +336,30 @@ public sealed class PIN1003ReleasedThroughContainerTests
                     var pins = new PinSet();
                     var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
                     pins.Add(handle);
+                    return submit1(handle.AddrOfPinnedObject(), 1);
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never freed"));
+
+    [Fact]
+    public Task AggregateDisposedByUsing_HandleOnlyShownToIt_StillReported()
+        => Verify.VerifyAsync($$"""
+            using System;
+            using System.Collections.Generic;
+            using System.Runtime.InteropServices;
+
+            {{PinSet}}
+
+            static class Batch
+            {
+                {{Native}}
+
+                public static int Send(byte[] buffer)
+                {
+                    using var pins = new PinSet();
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    pins.Describe(handle);
                     return submit1(handle.AddrOfPinnedObject(), 1);
                 }
             }

@@ -292,4 +292,137 @@ public sealed class PIN2001PointerEscapesFixedTests
                 }
             }
             """);
+
+    // ---- writes into memory pinned by the same fixed (DESIGN.md, PIN2001): scratch blocks not read after the statement ----
+
+    [Fact]
+    public Task AddressWrittenIntoArrayPinnedByEnclosingFixed_NotAnEscape()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe static class Gather
+            {
+                [DllImport("lib")] private static extern int writev(int fd, IntPtr* buffers, int count);
+
+                public static int Send(int fd, byte[] header, byte[] body)
+                {
+                    var buffers = new IntPtr[2];
+                    fixed (IntPtr* list = buffers)
+                    fixed (byte* h = header)
+                    fixed (byte* b = body)
+                    {
+                        buffers[0] = (IntPtr)h;
+                        list[1] = (IntPtr)b;
+                        return writev(fd, list, 2);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task AddressWrittenIntoArrayPinnedBySiblingFixed_NotAnEscape()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe static class Gather
+            {
+                [DllImport("lib")] private static extern int writev(int fd, IntPtr* buffers, int count);
+
+                public static int Send(int fd, byte[] body)
+                {
+                    var buffers = new IntPtr[1];
+                    fixed (byte* b = body)
+                    {
+                        fixed (IntPtr* list = buffers)
+                        {
+                            list[0] = (IntPtr)b;
+                            return writev(fd, list, 1);
+                        }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task AddressWrittenIntoStackallocStructs_NotAnEscape()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            [StructLayout(LayoutKind.Sequential)]
+            struct Column { public IntPtr pvData; public uint cbData; }
+
+            unsafe static class Columns
+            {
+                [DllImport("esent")] private static extern int JetRetrieveColumns(Column* columns, int count);
+
+                public static int Retrieve(byte[] buffer, int count)
+                {
+                    Column* columns = stackalloc Column[count];
+                    fixed (byte* pinned = buffer)
+                    {
+                        for (var i = 0; i < count; i++)
+                        {
+                            columns[i].pvData = new IntPtr(pinned + i);
+                            columns[i].cbData = 1;
+                        }
+
+                        return JetRetrieveColumns(columns, count);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task ScratchArrayReadAfterTheStatement_StillAnEscape()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe static class Gather
+            {
+                [DllImport("lib")] private static extern int writev(int fd, IntPtr* buffers, int count);
+
+                public static IntPtr Send(int fd, byte[] body)
+                {
+                    var buffers = new IntPtr[1];
+                    fixed (IntPtr* list = buffers)
+                    {
+                        fixed (byte* b = body)
+                        {
+                            {|#0:buffers[0] = (IntPtr)b|};
+                            writev(fd, list, 1);
+                        }
+                    }
+
+                    return buffers[0];
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in an array element"));
+
+    [Fact]
+    public Task ArrayNotCreatedHere_StillAnEscape_NextToAScratchWrite()
+        => Verify.VerifyAsync("""
+            using System;
+
+            unsafe sealed class Gather
+            {
+                private readonly IntPtr[] _kept = new IntPtr[1];
+
+                public void Send(byte[] body)
+                {
+                    var scratch = new IntPtr[1];
+                    var kept = _kept;
+                    fixed (byte* b = body)
+                    {
+                        scratch[0] = (IntPtr)b;
+                        {|#0:kept[0] = (IntPtr)b|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in an array element"));
 }

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
@@ -472,6 +473,10 @@ namespace PinAnalyzers.Flow
 
                         return;
 
+                    case IFieldReferenceOperation field when IntoScratch(field.Instance):
+                        // cols[i].pvData = p on a stackalloc'd or fixed-pinned local block not read after the statement.
+                        return;
+
                     case IFieldReferenceOperation field:
                         AddSink(PinSinkKind.Field, assignment, DescribeField(field.Field), role);
                         if (role == Role.Handle && field.Instance is null or IInstanceReferenceOperation)
@@ -497,6 +502,9 @@ namespace PinAnalyzers.Flow
 
                         return;
 
+                    case IArrayElementReferenceOperation element when IntoScratch(element):
+                        return;
+
                     case IArrayElementReferenceOperation { ArrayReference: ILocalReferenceOperation array } when _site.Kind is PinKind.ViewPointer or PinKind.MappedAddress:
                         // A local array of addresses handed on as a whole (an iovec or IntPtr[] table).
                         Hold(array.Local, role, token, assignment);
@@ -511,13 +519,95 @@ namespace PinAnalyzers.Flow
                         return;
 
                     default:
-                        if (target.Kind == OperationKind.None && target.Type is not null && !target.Type.IsRefLikeType)
+                        if (target.Kind == OperationKind.None && target.Type is not null && !target.Type.IsRefLikeType && !IntoScratch(target))
                         {
                             AddSink(PinSinkKind.PointerTarget, assignment, "written through a pointer", role);
                         }
 
                         return;
                 }
+            }
+
+            /// <summary>
+            /// For a <c>fixed</c> pin: the write goes into scratch memory of this method — a local array created here, a
+            /// <c>stackalloc</c> block, or an enclosing or sibling <c>fixed</c> over such an array — that is not read after
+            /// the statement ends (DESIGN.md, PIN2001). The address never outlives its pin there.
+            /// </summary>
+            private bool IntoScratch(IOperation? storage)
+            {
+                if (_site.Kind != PinKind.Fixed)
+                {
+                    return false;
+                }
+
+                storage = storage.WalkDownConversions();
+                var local = storage switch
+                {
+                    IArrayElementReferenceOperation { ArrayReference: ILocalReferenceOperation array } => array.Local,
+                    { Kind: OperationKind.None } when storage.ChildOperations.Count > 0 && storage.ChildOperations.First().WalkDownConversions() is ILocalReferenceOperation pointer => pointer.Local,
+                    _ => null,
+                };
+
+                var memory = local is null ? null : ScratchMemory(local);
+                return memory is not null && !FixedScope.IsReadAfter(_site, memory, _function);
+            }
+
+            /// <summary>The local that owns the scratch block <paramref name="local"/> points into, or null when it is not scratch.</summary>
+            private ILocalSymbol? ScratchMemory(ILocalSymbol local)
+            {
+                foreach (var reference in local.DeclaringSyntaxReferences)
+                {
+                    if (reference.GetSyntax() is not Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax { Initializer.Value: var value })
+                    {
+                        return null;
+                    }
+
+                    if (local.Type is IArrayTypeSymbol)
+                    {
+                        return value is Microsoft.CodeAnalysis.CSharp.Syntax.ArrayCreationExpressionSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.ImplicitArrayCreationExpressionSyntax
+                            && !Reassigned(local) ? local : null;
+                    }
+
+                    if (local.Type is not IPointerTypeSymbol)
+                    {
+                        return null;
+                    }
+
+                    if (value is Microsoft.CodeAnalysis.CSharp.Syntax.StackAllocArrayCreationExpressionSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.ImplicitStackAllocArrayCreationExpressionSyntax)
+                    {
+                        return Reassigned(local) ? null : local;
+                    }
+
+                    if (local.IsFixed && value is Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax pinned)
+                    {
+                        // fixed (IntPtr* pp = ptrs): the block is ptrs, if ptrs is a scratch array of this function.
+                        foreach (var candidate in _function.Body.Descendants())
+                        {
+                            if (candidate is IVariableDeclaratorOperation { Symbol: { } array } && array.Name == pinned.Identifier.ValueText && array.Type is IArrayTypeSymbol
+                                && candidate.Syntax.SpanStart < value.SpanStart)
+                            {
+                                return ScratchMemory(array) is { } owner && !ReferenceEquals(owner, local) ? owner : null;
+                            }
+                        }
+                    }
+
+                    return null;
+                }
+
+                return null;
+            }
+
+            private bool Reassigned(ILocalSymbol local)
+            {
+                foreach (var reference in _function.ReferencesTo(local))
+                {
+                    if (IsWrite(reference) || reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Ref })
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
             }
 
             /// <summary>
@@ -722,7 +812,7 @@ namespace PinAnalyzers.Flow
                         AddSink(PinSinkKind.Collection, argument, $"added to {DescribeCollection(instance)}", role);
                     }
                 }
-                else if (instance?.Type is INamedTypeSymbol aggregate && role == Role.Handle && !method.IsStatic
+                else if (instance?.Type is INamedTypeSymbol aggregate && role == Role.Handle && !method.IsStatic && IsAddName(method.Name)
                     && ContainerRelease.For(_apis.Compilation).IsAggregate(aggregate, _site.Kind, _apis))
                 {
                     // pins.Add(handle) on a type whose Dispose releases every element it holds.
@@ -824,9 +914,12 @@ namespace PinAnalyzers.Flow
                         || SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _apis.ReadOnlySpan));
             }
 
+            private static bool IsAddName(string name)
+                => name is "Add" or "Insert" or "Push" or "Enqueue" or "TryAdd" or "AddFirst" or "AddLast" or "GetOrAdd" or "AddOrUpdate" or "Set" or "SetValue" or "Append" or "Prepend";
+
             private bool IsCollectionAdd(IMethodSymbol method, IOperation instance)
             {
-                if (method.IsStatic || method.Name is not ("Add" or "Insert" or "Push" or "Enqueue" or "TryAdd" or "AddFirst" or "AddLast" or "GetOrAdd" or "AddOrUpdate" or "TryAdd" or "Set" or "SetValue" or "Append" or "Prepend"))
+                if (method.IsStatic || !IsAddName(method.Name))
                 {
                     return false;
                 }

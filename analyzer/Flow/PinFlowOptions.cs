@@ -32,13 +32,13 @@ namespace PinAnalyzers.Flow
         internal static PinFlowOptions Parse(string? value) => ParseWithError(value, out _);
 
         /// <summary>The PIN0001 check of <see cref="RetainingMethodsKey"/>: the first malformed entry, or null.</summary>
-        internal static ConfigurationError? Validate(string value)
+        internal static string? Validate(string value)
         {
             ParseWithError(value, out var error);
             return error;
         }
 
-        private static PinFlowOptions ParseWithError(string? value, out ConfigurationError? error)
+        private static PinFlowOptions ParseWithError(string? value, out string? error)
         {
             error = null;
             if (string.IsNullOrWhiteSpace(value))
@@ -57,7 +57,7 @@ namespace PinAnalyzers.Flow
 
                 if (!IsDottedIdentifier(entry))
                 {
-                    error = new ConfigurationError(entry, "no configured retaining methods (only [RetainsPointer] and the well-known asynchronous APIs)");
+                    error = $"'{entry}' is not a method name (Namespace.Type.Method or a bare name); no configured retaining methods are used, only [RetainsPointer] and the well-known asynchronous APIs";
                     return Default;
                 }
 
