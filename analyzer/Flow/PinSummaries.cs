@@ -283,6 +283,17 @@ namespace PinAnalyzers.Flow
                             if (reference.GetSyntax() is ConstructorDeclarationSyntax declaration && OperationOf(declaration) is { } body)
                             {
                                 CollectPinnedMembers(body, type, pinned);
+                                foreach (var helper in OwnCalls(body, type))
+                                {
+                                    // new PinnedArray(n) { …; Init(); }: the constructor's own helper pins for it (one level).
+                                    foreach (var helperReference in helper.DeclaringSyntaxReferences)
+                                    {
+                                        if (helperReference.GetSyntax() is MethodDeclarationSyntax helperDeclaration && OperationOf(helperDeclaration) is { } helperBody)
+                                        {
+                                            CollectPinnedMembers(helperBody, type, pinned);
+                                        }
+                                    }
+                                }
                             }
                         }
 
@@ -317,12 +328,12 @@ namespace PinAnalyzers.Flow
             PinKind? kind = null;
             foreach (var member in type.GetMembers())
             {
-                if (member is not IMethodSymbol { IsStatic: false, Parameters.IsEmpty: true, MethodKind: MethodKind.Ordinary or MethodKind.ExplicitInterfaceImplementation } method)
+                if (member is not IMethodSymbol { IsStatic: false, MethodKind: MethodKind.Ordinary or MethodKind.ExplicitInterfaceImplementation } method)
                 {
                     continue;
                 }
 
-                var name = ReleasingName(method);
+                var name = ReleasingName(method, type);
                 if (name is null)
                 {
                     continue;
@@ -339,8 +350,19 @@ namespace PinAnalyzers.Flow
             return kind is { } innerKind ? new PinOwner(type, innerKind, releaseNames.ToImmutable()) : null;
         }
 
-        private static string? ReleasingName(IMethodSymbol method)
+        private static string? ReleasingName(IMethodSymbol method, INamedTypeSymbol type)
         {
+            if (method.Parameters.Length == 1)
+            {
+                // protected override void Dispose(bool disposing): the base's Dispose() calls it.
+                return method.Name == "Dispose" && method.Parameters[0].Type.SpecialType == SpecialType.System_Boolean && ImplementsIDisposable(type) ? "Dispose" : null;
+            }
+
+            if (!method.Parameters.IsEmpty)
+            {
+                return null;
+            }
+
             var name = method.Name;
             if (method.MethodKind == MethodKind.ExplicitInterfaceImplementation)
             {
@@ -348,6 +370,34 @@ namespace PinAnalyzers.Flow
             }
 
             return name is "Dispose" or "Free" or "Close" ? name : null;
+        }
+
+        private static bool ImplementsIDisposable(INamedTypeSymbol type)
+        {
+            foreach (var implemented in type.AllInterfaces)
+            {
+                if (implemented.SpecialType == SpecialType.System_IDisposable)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The instance methods of <paramref name="type"/> that <paramref name="body"/> calls on <c>this</c>.</summary>
+        private static IEnumerable<IMethodSymbol> OwnCalls(IOperation body, INamedTypeSymbol type)
+        {
+            var seen = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+            foreach (var operation in body.Descendants())
+            {
+                if (operation is IInvocationOperation { Instance: null or IInstanceReferenceOperation, TargetMethod: { IsStatic: false } target }
+                    && SymbolEqualityComparer.Default.Equals(target.ContainingType?.OriginalDefinition, type)
+                    && seen.Add(target.OriginalDefinition))
+                {
+                    yield return target.OriginalDefinition;
+                }
+            }
         }
 
         private static bool MentionsPinApi(SyntaxNode node)
