@@ -126,7 +126,7 @@ namespace PinAnalyzers.Flow
             }
 
             var definition = named.OriginalDefinition;
-            return _owners.GetOrAdd(definition, t => new Lazy<PinOwner?>(() => ComputeOwner(t))).Value;
+            return _owners.TryGetValue(definition, out var known) ? known.Value : AddOwner(definition);
         }
 
         /// <summary>What <paramref name="method"/> returns when every return is a fresh pin of one shape; else null.</summary>
@@ -144,8 +144,13 @@ namespace PinAnalyzers.Flow
                 return null;
             }
 
-            return _returns.GetOrAdd(definition, m => new Lazy<PinReturn?>(() => ComputeReturn(m))).Value;
+            return _returns.TryGetValue(definition, out var known) ? known.Value : AddReturn(definition);
         }
+
+        // The miss paths live apart so that the hit path allocates no closure.
+        private PinOwner? AddOwner(INamedTypeSymbol type) => _owners.GetOrAdd(type, new Lazy<PinOwner?>(() => ComputeOwner(type))).Value;
+
+        private PinReturn? AddReturn(IMethodSymbol method) => _returns.GetOrAdd(method, new Lazy<PinReturn?>(() => ComputeReturn(method))).Value;
 
         /// <summary>
         /// True when the source method <paramref name="method"/> keeps the pointer passed as <paramref name="parameter"/>:
@@ -233,10 +238,10 @@ namespace PinAnalyzers.Flow
                     || SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _apis.ReadOnlySpan));
         }
 
-        /// <summary>The cheap part: only a handle, a <c>MemoryHandle</c> or a source class/struct can be a returned pin.</summary>
+        /// <summary>The cheap part: only a handle, a <c>MemoryHandle</c> or a pin owner can be a returned pin.</summary>
+        /// <remarks>A source type must be an owner itself (cached, syntax-filtered) before any method body is bound.</remarks>
         private bool MayReturnPin(ITypeSymbol type)
-            => _apis.IsHandleType(type) || _apis.IsMemoryHandle(type)
-                || (type is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } named && IsInSource(named));
+            => _apis.IsHandleType(type) || _apis.IsMemoryHandle(type) || OwnerOf(type) is not null;
 
 #pragma warning disable RS1030 // A summary reads a member declared in another tree; the analysis context offers no model for it.
         private SemanticModel ModelFor(SyntaxTree tree) => _apis.Compilation.GetSemanticModel(tree);
