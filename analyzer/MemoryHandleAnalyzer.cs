@@ -60,9 +60,10 @@ namespace PinAnalyzers
                         }
                     }
                 },
+                // No conversion operations: a conversion operator that makes a memory owner is rare, and conversions are
+                // the most frequent operations of all (handle owners made by conversions are PinnedHandleAnalyzer's).
                 OperationKind.Invocation,
-                OperationKind.ObjectCreation,
-                OperationKind.Conversion);
+                OperationKind.ObjectCreation);
         }
 
         /// <summary>

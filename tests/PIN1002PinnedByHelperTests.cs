@@ -343,6 +343,74 @@ public sealed class PIN1002PinnedByHelperTests
             Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never disposed (pinned by 'FixedUtf8String')"));
 
     [Fact]
+    public Task DisposePatternAndConstructorHelper()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            abstract class Disposable : IDisposable
+            {
+                public void Dispose()
+                {
+                    Dispose(true);
+                    GC.SuppressFinalize(this);
+                }
+
+                protected abstract void Dispose(bool disposing);
+            }
+
+            // The Dispose(bool) pattern: the base's Dispose() releases through the override.
+            sealed class PinnedObject : Disposable
+            {
+                public GCHandle Pinned { get; private set; }
+
+                public PinnedObject(object value) => Pinned = {|PIN1001:GCHandle.Alloc(value, GCHandleType.Pinned)|};
+
+                protected override void Dispose(bool disposing)
+                {
+                    if (Pinned.IsAllocated)
+                    {
+                        Pinned.Free();
+                    }
+                }
+            }
+
+            // The constructor pins through its own helper.
+            sealed class PinnedArray<T> : IDisposable
+            {
+                private readonly T[] _array;
+                private GCHandle _handle;
+
+                public PinnedArray(int count)
+                {
+                    _array = new T[count];
+                    Init();
+                }
+
+                private void Init() => _handle = {|PIN1001:GCHandle.Alloc(_array, GCHandleType.Pinned)|};
+
+                public void Dispose() => _handle.Free();
+            }
+
+            static class Native
+            {
+                public static void Leak(byte[] data)
+                {
+                    var a = {|#0:new PinnedObject(data)|};
+                    var b = {|#1:new PinnedArray<int>(16)|};
+                }
+
+                public static void Clean(byte[] data)
+                {
+                    using var a = new PinnedObject(data);
+                    using var b = new PinnedArray<int>(16);
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never disposed (pinned by 'PinnedObject')"),
+            Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("is never disposed (pinned by 'PinnedArray')"));
+
+    [Fact]
     public Task NotASummaryStaysSilent()
         => Verify.VerifyAsync("""
             using System.Runtime.InteropServices;

@@ -126,7 +126,7 @@ namespace PinAnalyzers.Flow
             }
 
             var definition = named.OriginalDefinition;
-            return _owners.GetOrAdd(definition, t => new Lazy<PinOwner?>(() => ComputeOwner(t))).Value;
+            return _owners.TryGetValue(definition, out var known) ? known.Value : AddOwner(definition);
         }
 
         /// <summary>What <paramref name="method"/> returns when every return is a fresh pin of one shape; else null.</summary>
@@ -144,8 +144,13 @@ namespace PinAnalyzers.Flow
                 return null;
             }
 
-            return _returns.GetOrAdd(definition, m => new Lazy<PinReturn?>(() => ComputeReturn(m))).Value;
+            return _returns.TryGetValue(definition, out var known) ? known.Value : AddReturn(definition);
         }
+
+        // The miss paths live apart so that the hit path allocates no closure.
+        private PinOwner? AddOwner(INamedTypeSymbol type) => _owners.GetOrAdd(type, new Lazy<PinOwner?>(() => ComputeOwner(type))).Value;
+
+        private PinReturn? AddReturn(IMethodSymbol method) => _returns.GetOrAdd(method, new Lazy<PinReturn?>(() => ComputeReturn(method))).Value;
 
         /// <summary>
         /// True when the source method <paramref name="method"/> keeps the pointer passed as <paramref name="parameter"/>:
@@ -233,10 +238,10 @@ namespace PinAnalyzers.Flow
                     || SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _apis.ReadOnlySpan));
         }
 
-        /// <summary>The cheap part: only a handle, a <c>MemoryHandle</c> or a source class/struct can be a returned pin.</summary>
+        /// <summary>The cheap part: only a handle, a <c>MemoryHandle</c> or a pin owner can be a returned pin.</summary>
+        /// <remarks>A source type must be an owner itself (cached, syntax-filtered) before any method body is bound.</remarks>
         private bool MayReturnPin(ITypeSymbol type)
-            => _apis.IsHandleType(type) || _apis.IsMemoryHandle(type)
-                || (type is INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct } named && IsInSource(named));
+            => _apis.IsHandleType(type) || _apis.IsMemoryHandle(type) || OwnerOf(type) is not null;
 
 #pragma warning disable RS1030 // A summary reads a member declared in another tree; the analysis context offers no model for it.
         private SemanticModel ModelFor(SyntaxTree tree) => _apis.Compilation.GetSemanticModel(tree);
@@ -283,6 +288,17 @@ namespace PinAnalyzers.Flow
                             if (reference.GetSyntax() is ConstructorDeclarationSyntax declaration && OperationOf(declaration) is { } body)
                             {
                                 CollectPinnedMembers(body, type, pinned);
+                                foreach (var helper in OwnCalls(body, type))
+                                {
+                                    // new PinnedArray(n) { …; Init(); }: the constructor's own helper pins for it (one level).
+                                    foreach (var helperReference in helper.DeclaringSyntaxReferences)
+                                    {
+                                        if (helperReference.GetSyntax() is MethodDeclarationSyntax helperDeclaration && OperationOf(helperDeclaration) is { } helperBody)
+                                        {
+                                            CollectPinnedMembers(helperBody, type, pinned);
+                                        }
+                                    }
+                                }
                             }
                         }
 
@@ -317,12 +333,12 @@ namespace PinAnalyzers.Flow
             PinKind? kind = null;
             foreach (var member in type.GetMembers())
             {
-                if (member is not IMethodSymbol { IsStatic: false, Parameters.IsEmpty: true, MethodKind: MethodKind.Ordinary or MethodKind.ExplicitInterfaceImplementation } method)
+                if (member is not IMethodSymbol { IsStatic: false, MethodKind: MethodKind.Ordinary or MethodKind.ExplicitInterfaceImplementation } method)
                 {
                     continue;
                 }
 
-                var name = ReleasingName(method);
+                var name = ReleasingName(method, type);
                 if (name is null)
                 {
                     continue;
@@ -339,8 +355,19 @@ namespace PinAnalyzers.Flow
             return kind is { } innerKind ? new PinOwner(type, innerKind, releaseNames.ToImmutable()) : null;
         }
 
-        private static string? ReleasingName(IMethodSymbol method)
+        private static string? ReleasingName(IMethodSymbol method, INamedTypeSymbol type)
         {
+            if (method.Parameters.Length == 1)
+            {
+                // protected override void Dispose(bool disposing): the base's Dispose() calls it.
+                return method.Name == "Dispose" && method.Parameters[0].Type.SpecialType == SpecialType.System_Boolean && ImplementsIDisposable(type) ? "Dispose" : null;
+            }
+
+            if (!method.Parameters.IsEmpty)
+            {
+                return null;
+            }
+
             var name = method.Name;
             if (method.MethodKind == MethodKind.ExplicitInterfaceImplementation)
             {
@@ -348,6 +375,34 @@ namespace PinAnalyzers.Flow
             }
 
             return name is "Dispose" or "Free" or "Close" ? name : null;
+        }
+
+        private static bool ImplementsIDisposable(INamedTypeSymbol type)
+        {
+            foreach (var implemented in type.AllInterfaces)
+            {
+                if (implemented.SpecialType == SpecialType.System_IDisposable)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The instance methods of <paramref name="type"/> that <paramref name="body"/> calls on <c>this</c>.</summary>
+        private static IEnumerable<IMethodSymbol> OwnCalls(IOperation body, INamedTypeSymbol type)
+        {
+            var seen = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+            foreach (var operation in body.Descendants())
+            {
+                if (operation is IInvocationOperation { Instance: null or IInstanceReferenceOperation, TargetMethod: { IsStatic: false } target }
+                    && SymbolEqualityComparer.Default.Equals(target.ContainingType?.OriginalDefinition, type)
+                    && seen.Add(target.OriginalDefinition))
+                {
+                    yield return target.OriginalDefinition;
+                }
+            }
         }
 
         private static bool MentionsPinApi(SyntaxNode node)
