@@ -36,7 +36,7 @@ namespace PinAnalyzers
                 {
                     foreach (var site in sites)
                     {
-                        if (site.Kind == PinKind.GCHandle && BoxedValue(site) is { } boxedType)
+                        if (site.Kind == PinKind.GCHandle && BoxedValue(site) is { } boxedType && BoxedCopies.OriginalObservedAfter(site, site.Target!, method))
                         {
                             blockContext.ReportDiagnostic(Diagnostic.Create(
                                 Descriptors.PIN1004PinnedValueTypeIsBoxedCopy,

@@ -258,6 +258,17 @@ namespace PinAnalyzers.Flow
                             return null;
                         }
 
+                        if (NullableReads.CannotThrow(method, invocation.Instance, invocation.Syntax))
+                        {
+                            return null;
+                        }
+
+                        if (method.MethodKind == MethodKind.DelegateInvoke && IsNativeDelegate(invocation.Instance))
+                        {
+                            // A readonly delegate field bound to a P/Invoke is the P/Invoke (NativeDelegates).
+                            return null;
+                        }
+
                         return method.MethodKind == MethodKind.DelegateInvoke ? DescribeDelegate(invocation) : method.Name;
                     }
 
@@ -270,6 +281,11 @@ namespace PinAnalyzers.Flow
                     {
                         var containing = property.Property.ContainingType;
                         if (property.IsImplicit && IsBuiltInForEach(containing))
+                        {
+                            return null;
+                        }
+
+                        if (NullableReads.CannotThrow(property.Property, property.Instance, property.Syntax))
                         {
                             return null;
                         }
@@ -288,6 +304,24 @@ namespace PinAnalyzers.Flow
                 default:
                     return null;
             }
+        }
+
+        /// <summary>True when the invoked delegate is a readonly field bound to a P/Invoke (<see cref="NativeDelegates"/>).</summary>
+        private bool IsNativeDelegate(IOperation? instance)
+        {
+            for (var depth = 0; depth < 8; depth++)
+            {
+                instance = instance.WalkDownConversions();
+                if (instance is IFlowCaptureReferenceOperation reference && _captures.TryGetValue(reference.Id, out var captured))
+                {
+                    instance = captured;
+                    continue;
+                }
+
+                return instance is IFieldReferenceOperation field && NativeDelegates.For(_apis.Compilation).IsNative(field.Field);
+            }
+
+            return false;
         }
 
         private static string DescribeDelegate(IInvocationOperation invocation)
