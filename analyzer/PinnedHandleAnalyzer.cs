@@ -107,8 +107,9 @@ namespace PinAnalyzers
         /// <summary>How a pin made in a loop body is kept past the iteration, or null when it is not (PIN1003, shared with <see cref="MemoryHandleAnalyzer"/>).</summary>
         internal static string? KeptPastIteration(PinFate fate)
         {
-            if (fate.Loop is not { } loop)
+            if (fate.Loop is not { } loop || fate.LoopCountIsConstant)
             {
+                // A loop with a constant trip count makes a fixed number of pins: judged like a pin outside a loop.
                 return null;
             }
 

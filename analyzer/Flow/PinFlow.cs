@@ -30,7 +30,8 @@ namespace PinAnalyzers.Flow
                 // A fixed statement unpins when it ends, on every path: only escapes matter. A request that finishes
                 // before the statement ends is not one.
                 var fixedSinks = CompletionPaths.Settle(tracker.Sinks.ToImmutable(), function, PinEnd.ForFixed(site), method.CancellationToken);
-                return new PinFate(site, fixedSinks, PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
+                return new PinFate(site, fixedSinks, PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty)
+                    .WithConstantLoopCount(LoopBounds.AllConstant(site.Operation, function));
             }
 
             var paths = ReleasePaths.Analyze(site, function, apis, tracker.HandleHolders, tracker.Tokens, method.CancellationToken);
@@ -47,7 +48,8 @@ namespace PinAnalyzers.Flow
                 paths.LeakingOperation,
                 paths.LeakingMember,
                 EnclosingLoop(site.Operation, function),
-                ImmutableArray.CreateRange(tracker.HandleHolders));
+                ImmutableArray.CreateRange(tracker.HandleHolders))
+                .WithConstantLoopCount(LoopBounds.AllConstant(site.Operation, function));
         }
 
         /// <summary>The innermost loop whose body (not its collection or condition) executes <paramref name="operation"/>.</summary>
