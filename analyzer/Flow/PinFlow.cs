@@ -86,6 +86,7 @@ namespace PinAnalyzers.Flow
             private readonly PinFlowOptions _options;
             private readonly HashSet<ISymbol> _addressHolders = new(SymbolEqualityComparer.Default);
             private readonly HashSet<IOperation> _sinkOperations = new();
+            private readonly StackBuffers _stackBuffers = new();
 
             internal ValueTracker(PinSite site, FunctionFlow function, PinApis apis, PinFlowOptions options)
             {
@@ -304,6 +305,29 @@ namespace PinAnalyzers.Flow
 
                         return;
 
+                    case IFieldReferenceOperation stackField when role == Role.Address && StackBuffers.BufferOf(stackField, _function) is { } buffer:
+                        // A struct in stackalloc'd memory (an array of native descriptors being filled in): the buffer
+                        // carries the address, like a struct local does; follow the buffer (StackBuffers).
+                        if (buffer is ILocalSymbol bufferLocal)
+                        {
+                            _stackBuffers.Carry(bufferLocal, stackField.Field);
+                            Hold(bufferLocal, role, token, assignment);
+                        }
+                        else if (buffer is IParameterSymbol bufferParameter && _site.FixedStatement is { } fixedStatement
+                            && StackBuffers.ConsumedInside(bufferParameter, assignment, fixedStatement, _function))
+                        {
+                            // The caller's memory, filled in for a call inside the fixed statement that reads it
+                            // (ManagedEsent's PinColumnsAndRetrieve): a marshalling scratch area, not a place that keeps
+                            // the pointer; its uses in this method are followed like the buffer's.
+                            Hold(bufferParameter, role, token, writtenBy: null);
+                        }
+                        else
+                        {
+                            AddSink(PinSinkKind.Field, assignment, DescribeField(stackField.Field), role);
+                        }
+
+                        return;
+
                     case IFieldReferenceOperation field:
                         AddSink(PinSinkKind.Field, assignment, DescribeField(field.Field), role);
                         if (role == Role.Handle && field.Instance is null or IInstanceReferenceOperation)
@@ -371,7 +395,7 @@ namespace PinAnalyzers.Flow
             {
                 if (writtenBy is not null && _site.FixedStatement is { } statement && holder is ILocalSymbol outer
                     && !statement.Span.Contains(outer.DeclaringSyntaxReferences.Length > 0 ? outer.DeclaringSyntaxReferences[0].Span : default)
-                    && FixedScope.IsReadAfter(_site, outer, _function))
+                    && FixedScope.IsReadAfter(_site, outer, _function, _stackBuffers.HarmlessReads(outer)))
                 {
                     // A local from outside the fixed statement that is read after it ends holds a dangling pointer.
                     AddSink(PinSinkKind.OuterLocal, writtenBy, $"written to '{outer.Name}', which is read after the fixed statement ends", role);
