@@ -86,6 +86,12 @@ namespace PinAnalyzers
                 yield break;
             }
 
+            if (HandedToCaller(fate))
+            {
+                // A factory: the caller owns the pin now, like the pin of an IPinnable.Pin implementation.
+                yield break;
+            }
+
             var location = fate.Site.Syntax.GetLocation();
             if (KeptPastIteration(fate) is { } kept)
             {
@@ -102,6 +108,37 @@ namespace PinAnalyzers
             }
 
             yield return Diagnostic.Create(Descriptors.PIN1002PinnedHandleNotFreed, location, fate.DescribeLeak("freed"));
+        }
+
+        /// <summary>
+        /// True when the pin is handed out through an <c>out</c> parameter (<c>static IntPtr Pin(int[] v, out GCHandle h)</c>)
+        /// and goes nowhere else: the handle is written to an <c>out</c> parameter of the method (the compiler makes every
+        /// normal return assign it), and every other escape is its address returned or written to an <c>out</c> parameter
+        /// too. The caller owns and frees it. Not in a loop, where each iteration's pin would overwrite the last.
+        /// </summary>
+        private static bool HandedToCaller(PinFate fate)
+        {
+            if (fate.Loop is not null || fate.Sinks.IsDefaultOrEmpty)
+            {
+                return false;
+            }
+
+            var handle = false;
+            foreach (var sink in fate.Sinks)
+            {
+                var toOut = sink.Kind == PinSinkKind.OutOrRefParameter
+                    && sink.Operation is ISimpleAssignmentOperation { Target: IParameterReferenceOperation { Parameter.RefKind: RefKind.Out } };
+                if (toOut && !sink.IsAddress)
+                {
+                    handle = true;
+                }
+                else if (!(sink.IsAddress && (toOut || sink.Kind == PinSinkKind.Return)))
+                {
+                    return false;
+                }
+            }
+
+            return handle;
         }
 
         /// <summary>How a pin made in a loop body is kept past the iteration, or null when it is not (PIN1003, shared with <see cref="MemoryHandleAnalyzer"/>).</summary>

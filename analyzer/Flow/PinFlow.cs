@@ -279,6 +279,12 @@ namespace PinAnalyzers.Flow
                         {
                             var how = parameter.Parameter.RefKind == RefKind.Out ? "out" : "ref";
                             AddSink(PinSinkKind.OutOrRefParameter, assignment, $"written to {how} parameter '{parameter.Parameter.Name}'", role);
+                            if (parameter.Parameter.RefKind == RefKind.Out)
+                            {
+                                // The method may go on using it (return handle.AddrOfPinnedObject(), store it elsewhere,
+                                // free it on a failure path): follow the parameter too.
+                                Hold(parameter.Parameter, role, token, assignment);
+                            }
                         }
                         else
                         {
