@@ -36,7 +36,8 @@ namespace PinAnalyzers
                     }
 
                     if (Classify(invocation.Arguments[0].Value, apis, pinnedObjectHeap) is { } movable
-                        && !PinnedByFixed(invocation.Syntax, movable.Owner, invocation.SemanticModel, operationContext.CancellationToken))
+                        && !PinnedByFixed(invocation.Syntax, movable.Owner, invocation.SemanticModel, operationContext.CancellationToken)
+                        && !RecentPinnedAllocation.Holds(invocation.Arguments[0].Value, invocation.Syntax))
                     {
                         operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, invocation.Syntax.GetLocation(), movable.Description));
                     }
