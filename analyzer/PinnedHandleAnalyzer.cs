@@ -40,7 +40,7 @@ namespace PinAnalyzers
                 {
                     foreach (var site in sites)
                     {
-                        if (site.Kind == PinKind.GCHandle && BoxedValue(site) is { } boxedType)
+                        if (site.Kind == PinKind.GCHandle && BoxedValue(site) is { } boxedType && BoxedCopies.OriginalObservedAfter(site, site.Target!, method))
                         {
                             blockContext.ReportDiagnostic(Diagnostic.Create(
                                 Descriptors.PIN1004PinnedValueTypeIsBoxedCopy,
@@ -95,6 +95,12 @@ namespace PinAnalyzers
                     }
                 }
 
+                yield break;
+            }
+
+            if (HandedToCaller(fate))
+            {
+                // A factory: the caller owns the pin now, like the pin of an IPinnable.Pin implementation.
                 yield break;
             }
 
@@ -233,11 +239,43 @@ namespace PinAnalyzers
             }
         }
 
+        /// <summary>
+        /// True when the pin is handed out through an <c>out</c> parameter (<c>static IntPtr Pin(int[] v, out GCHandle h)</c>)
+        /// and goes nowhere else: the handle is written to an <c>out</c> parameter of the method (the compiler makes every
+        /// normal return assign it), and every other escape is its address returned or written to an <c>out</c> parameter
+        /// too. The caller owns and frees it. Not in a loop, where each iteration's pin would overwrite the last.
+        /// </summary>
+        private static bool HandedToCaller(PinFate fate)
+        {
+            if (fate.Loop is not null || fate.Sinks.IsDefaultOrEmpty)
+            {
+                return false;
+            }
+
+            var handle = false;
+            foreach (var sink in fate.Sinks)
+            {
+                var toOut = sink.Kind == PinSinkKind.OutOrRefParameter
+                    && sink.Operation is ISimpleAssignmentOperation { Target: IParameterReferenceOperation { Parameter.RefKind: RefKind.Out } };
+                if (toOut && !sink.IsAddress)
+                {
+                    handle = true;
+                }
+                else if (!(sink.IsAddress && (toOut || sink.Kind == PinSinkKind.Return)))
+                {
+                    return false;
+                }
+            }
+
+            return handle;
+        }
+
         /// <summary>How a pin made in a loop body is kept past the iteration, or null when it is not (PIN1003, shared with <see cref="MemoryHandleAnalyzer"/>).</summary>
         internal static string? KeptPastIteration(PinFate fate)
         {
-            if (fate.Loop is not { } loop)
+            if (fate.Loop is not { } loop || fate.LoopCountIsConstant)
             {
+                // A loop with a constant trip count makes a fixed number of pins: judged like a pin outside a loop.
                 return null;
             }
 

@@ -41,7 +41,8 @@ namespace PinAnalyzers
                         && !AlreadyPinned.ByLiveHandle(invocation, movable.Owner, apis)
                         && !(movable.Owner is IFieldSymbol { IsStatic: false } field && handleFields.GetOrAdd(field, AlreadyPinned.ByHandleField))
                         && !AlreadyPinned.UnderAllocationFlag(invocation, movable.Owner, operationContext.CancellationToken)
-                        && !AlreadyPinned.OnlyCompared(invocation))
+                        && !AlreadyPinned.OnlyCompared(invocation)
+                        && !RecentPinnedAllocation.Holds(invocation.Arguments[0].Value, invocation.Syntax))
                     {
                         operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, invocation.Syntax.GetLocation(), movable.Description));
                     }

@@ -343,6 +343,41 @@ public sealed class BrokenCodeTests
             var q = Unsafe.AsPointer(ref buffer[0]
             """,
             ["PIN1004", "PIN1005", "PIN2002"]),
+
+        ["HalfTypedShapes"] = new("""
+            using System;
+            using System.Runtime.CompilerServices;
+            using System.Runtime.InteropServices;
+
+            struct Col { public IntPtr pv; public int err; }
+
+            static unsafe class C
+            {
+                public delegate int recv_d(IntPtr p);
+                public static readonly recv_d recv = Missing;
+                public static readonly recv_d other = new recv_d(;
+                static byte[] s_buffer;
+
+                static int M(byte[] data, int? n, Col* outer)
+                {
+                    var h = GCHandle.Alloc(data, GCHandleType.Pinned);
+                    if (n != null) { var x = n.Value. }
+                    recv(h.AddrOfPinnedObject());
+                    Col* cols = stackalloc Col[;
+                    fixed (byte* p = data)
+                    {
+                        cols[0].pv = new IntPtr(p);
+                        outer->pv = (IntPtr)p;
+                        cols[0].
+                    }
+                    for (int i = 0; i < ; i++) GCHandle.Alloc(data, GCHandleType.Pinned);
+                    foreach (var b in new byte[][ ) GCHandle.Alloc(b, GCHandleType.Pinned);
+                    s_buffer = GC.AllocateArray<byte>(4, true);
+                    var a = Unsafe.AsPointer(ref s_buffer[
+                    var box = GCHandle.Alloc(n.GetValueOrDefault(, GCHandleType.Pinned);
+                    return cols[0].err
+            """,
+            ["PIN1005"]),
     };
 
     public static TheoryData<string> Names()

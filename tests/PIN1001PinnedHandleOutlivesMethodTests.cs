@@ -209,22 +209,6 @@ public sealed class PIN1001PinnedHandleOutlivesMethodTests
             Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("its address is returned"));
 
     [Fact]
-    public Task HandleWrittenToOutParameter()
-        => Verify.VerifyAsync("""
-            using System.Runtime.InteropServices;
-
-            static class Pins
-            {
-                public static bool TryPin(byte[] buffer, out GCHandle handle)
-                {
-                    handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
-                    return true;
-                }
-            }
-            """,
-            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is written to out parameter 'handle'"));
-
-    [Fact]
     public Task HandleWrittenToRefParameter()
         => Verify.VerifyAsync("""
             using System.Runtime.InteropServices;

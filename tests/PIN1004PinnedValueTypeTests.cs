@@ -172,39 +172,6 @@ public sealed class PIN1004PinnedValueTypeTests
             Verify.Diagnostic("PIN1004").WithLocation(0).WithArguments("Entry"));
 
     [Fact]
-    public Task StructReturnedByCall()
-        => Verify.VerifyAsync("""
-            using System;
-            using System.Runtime.InteropServices;
-
-            struct Header
-            {
-                public int Length;
-            }
-
-            static class Native
-            {
-                [DllImport("libc")] private static extern int fill(IntPtr header);
-
-                private static Header Create() => new Header { Length = 4 };
-
-                public static void Fill()
-                {
-                    var handle = {|#0:GCHandle.Alloc(Create(), GCHandleType.Pinned)|};
-                    try
-                    {
-                        fill(handle.AddrOfPinnedObject());
-                    }
-                    finally
-                    {
-                        handle.Free();
-                    }
-                }
-            }
-            """,
-            Verify.Diagnostic("PIN1004").WithLocation(0).WithArguments("Header"));
-
-    [Fact]
     public Task EnumValue()
         => Verify.VerifyAsync("""
             using System;
@@ -245,7 +212,7 @@ public sealed class PIN1004PinnedValueTypeTests
             {
                 [DllImport("libc")] private static extern int fill(IntPtr pair);
 
-                public static void Fill(KeyValuePair<int, int> pair)
+                public static KeyValuePair<int, int> Fill(KeyValuePair<int, int> pair)
                 {
                     var handle = {|#0:GCHandle.Alloc(pair, GCHandleType.Pinned)|};
                     try
@@ -256,6 +223,8 @@ public sealed class PIN1004PinnedValueTypeTests
                     {
                         handle.Free();
                     }
+
+                    return pair;
                 }
             }
             """,
@@ -271,7 +240,7 @@ public sealed class PIN1004PinnedValueTypeTests
             {
                 [DllImport("libc")] private static extern int fill(IntPtr value, int size);
 
-                public static void Fill<T>(T value) where T : unmanaged
+                public static T Fill<T>(T value) where T : unmanaged
                 {
                     var handle = {|#0:GCHandle.Alloc(value, GCHandleType.Pinned)|};
                     try
@@ -282,6 +251,8 @@ public sealed class PIN1004PinnedValueTypeTests
                     {
                         handle.Free();
                     }
+
+                    return value;
                 }
             }
             """,
@@ -302,7 +273,7 @@ public sealed class PIN1004PinnedValueTypeTests
             {
                 [DllImport("libc")] private static extern int fill(IntPtr header);
 
-                public static void Fill(Header header)
+                public static Header Fill(Header header)
                 {
                     var handle = {|#0:GCHandle.Alloc(type: GCHandleType.Pinned, value: header)|};
                     try
@@ -313,13 +284,15 @@ public sealed class PIN1004PinnedValueTypeTests
                     {
                         handle.Free();
                     }
+
+                    return header;
                 }
             }
             """,
             Verify.Diagnostic("PIN1004").WithLocation(0).WithArguments("Header"));
 
     [Fact]
-    public Task BoxedCopyStoredInFieldIsAlsoPIN1001()
+    public Task BoxedCopyOfUnusedParameterStoredInFieldIsOnlyPIN1001()
         => Verify.VerifyAsync("""
             using System.Runtime.InteropServices;
 
@@ -338,7 +311,6 @@ public sealed class PIN1004PinnedValueTypeTests
                 }
             }
             """,
-            Verify.Diagnostic("PIN1004").WithLocation(0).WithArguments("Header"),
             Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_handle'"));
 
     [Fact]
@@ -351,10 +323,11 @@ public sealed class PIN1004PinnedValueTypeTests
             {
                 [DllImport("libc")] private static extern int fill(IntPtr value);
 
-                public static void Fill(long value)
+                public static long Fill(long value)
                 {
                     var handle = {|#0:GCHandle.Alloc(value, GCHandleType.Pinned)|};
                     fill(handle.AddrOfPinnedObject());
+                    return value;
                 }
             }
             """,
@@ -376,7 +349,7 @@ public sealed class PIN1004PinnedValueTypeTests
             {
                 [DllImport("libc")] private static extern int fill(IntPtr header);
 
-                public static void Fill(Header header)
+                public static Header Fill(Header header)
                 {
                     var handle = {|#0:GCHandle.Alloc((object)header, GCHandleType.Pinned)|};
                     try
@@ -387,6 +360,8 @@ public sealed class PIN1004PinnedValueTypeTests
                     {
                         handle.Free();
                     }
+
+                    return header;
                 }
             }
             """,
@@ -402,7 +377,7 @@ public sealed class PIN1004PinnedValueTypeTests
             {
                 [DllImport("libc")] private static extern int fill(IntPtr value);
 
-                public static void Fill(int? value)
+                public static int? Fill(int? value)
                 {
                     var handle = {|#0:GCHandle.Alloc(value, GCHandleType.Pinned)|};
                     try
@@ -413,6 +388,8 @@ public sealed class PIN1004PinnedValueTypeTests
                     {
                         handle.Free();
                     }
+
+                    return value;
                 }
             }
             """,
@@ -435,7 +412,7 @@ public sealed class PIN1004PinnedValueTypeTests
 
                 [DllImport("libc")] private static extern int fill(IntPtr header);
 
-                public static void Fill(Header header)
+                public static Header Fill(Header header)
                 {
                     var handle = {|#0:GCHandle.Alloc(header, Kind)|};
                     try
@@ -446,13 +423,15 @@ public sealed class PIN1004PinnedValueTypeTests
                     {
                         handle.Free();
                     }
+
+                    return header;
                 }
             }
             """,
             Verify.Diagnostic("PIN1004").WithLocation(0).WithArguments("Header"));
 
     [Fact]
-    public Task BoxedCopiesAccumulatingInLoopAreAlsoPIN1003()
+    public Task BoxedLoopValuesAccumulatingAreOnlyPIN1003()
         => Verify.VerifyAsync("""
             using System.Collections.Generic;
             using System.Runtime.InteropServices;
@@ -470,7 +449,6 @@ public sealed class PIN1004PinnedValueTypeTests
                 }
             }
             """,
-            Verify.Diagnostic("PIN1004").WithLocation(0).WithArguments("long"),
             Verify.Diagnostic("PIN1003").WithLocation(0).WithArguments("added to collection '_handles'"));
 
     [Fact]
@@ -536,7 +514,162 @@ public sealed class PIN1004PinnedValueTypeTests
             Verify.Diagnostic("PIN1004").WithLocation(0).WithArguments("int"),
             Verify.Diagnostic("PIN1004").WithLocation(1).WithArguments("double"));
 
+    private const string Locator = """
+        using System;
+        using System.Collections.Generic;
+        using System.Runtime.InteropServices;
+
+        struct Locator { public int Kind; public int Count; }
+
+        sealed class Player : IDisposable
+        {
+            [DllImport("OpenSLES")] private static extern int CreatePlayer(IntPtr locator);
+
+            private readonly List<GCHandle> _handles = new();
+
+            public void Dispose() { foreach (var h in _handles) h.Free(); }
+
+        """;
+
+    [Fact]
+    public Task LocalUsedOnlyForTheBoxIsTheAddressIdiom()
+        => Verify.VerifyAsync(Locator + """
+                public Player()
+                {
+                    var loc = new Locator { Kind = 1, Count = 2 };
+                    var h = GCHandle.Alloc(loc, GCHandleType.Pinned);
+                    try { CreatePlayer(h.AddrOfPinnedObject()); } finally { h.Free(); }
+                }
+
+                public int Query()
+                {
+                    var loc = new Locator { Kind = 2 };
+                    var h = GCHandle.Alloc(loc, GCHandleType.Pinned);
+                    try
+                    {
+                        CreatePlayer(h.AddrOfPinnedObject());
+                        return ((Locator)h.Target!).Count;
+                    }
+                    finally
+                    {
+                        h.Free();
+                    }
+                }
+
+                public void Fresh()
+                {
+                    var h = GCHandle.Alloc(new Locator { Kind = 3 }, GCHandleType.Pinned);
+                    try { CreatePlayer(h.AddrOfPinnedObject()); } finally { h.Free(); }
+                }
+
+                public void PerIteration(int n)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        var loc = new Locator { Kind = i };
+                        var h = GCHandle.Alloc(loc, GCHandleType.Pinned);
+                        try { CreatePlayer(h.AddrOfPinnedObject()); } finally { h.Free(); }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task LocalReadOrWrittenAfterTheBoxIsReported()
+        => Verify.VerifyAsync(Locator + """
+                public int ReadAfter()
+                {
+                    var loc = new Locator { Kind = 1 };
+                    var h = {|#0:GCHandle.Alloc(loc, GCHandleType.Pinned)|};
+                    try { CreatePlayer(h.AddrOfPinnedObject()); } finally { h.Free(); }
+                    return loc.Count;
+                }
+
+                public void WrittenAfter()
+                {
+                    var loc = new Locator { Kind = 1 };
+                    var h = {|#1:GCHandle.Alloc(loc, GCHandleType.Pinned)|};
+                    try
+                    {
+                        loc.Count = 5;
+                        CreatePlayer(h.AddrOfPinnedObject());
+                    }
+                    finally
+                    {
+                        h.Free();
+                    }
+                }
+
+                public int MemberOfLocal()
+                {
+                    var pair = (Outer: new Locator(), Inner: new Locator());
+                    var h = {|#2:GCHandle.Alloc(pair.Inner, GCHandleType.Pinned)|};
+                    try { CreatePlayer(h.AddrOfPinnedObject()); } finally { h.Free(); }
+                    return pair.Inner.Count;
+                }
+
+                public int ReadBeforeInNextIteration(int n)
+                {
+                    var loc = new Locator();
+                    var total = 0;
+                    for (int i = 0; i < n; i++)
+                    {
+                        total += loc.Count;
+                        var h = {|#3:GCHandle.Alloc(loc, GCHandleType.Pinned)|};
+                        try { CreatePlayer(h.AddrOfPinnedObject()); } finally { h.Free(); }
+                    }
+
+                    return total;
+                }
+
+                public Func<int> Captured()
+                {
+                    var loc = new Locator();
+                    var h = {|#4:GCHandle.Alloc(loc, GCHandleType.Pinned)|};
+                    try { CreatePlayer(h.AddrOfPinnedObject()); } finally { h.Free(); }
+                    return () => loc.Count;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1004").WithLocation(0).WithArguments("Locator"),
+            Verify.Diagnostic("PIN1004").WithLocation(1).WithArguments("Locator"),
+            Verify.Diagnostic("PIN1004").WithLocation(2).WithArguments("Locator"),
+            Verify.Diagnostic("PIN1004").WithLocation(3).WithArguments("Locator"),
+            Verify.Diagnostic("PIN1004").WithLocation(4).WithArguments("Locator"));
+
     // ---- valid code: no PIN1004 ----
+
+    [Fact]
+    public Task StructReturnedByCallHasNoOriginalToMiss()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            struct Header
+            {
+                public int Length;
+            }
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern int fill(IntPtr header);
+
+                private static Header Create() => new Header { Length = 4 };
+
+                public static void Fill()
+                {
+                    var handle = GCHandle.Alloc(Create(), GCHandleType.Pinned);
+                    try
+                    {
+                        fill(handle.AddrOfPinnedObject());
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+                }
+            }
+            """);
 
     [Fact]
     public Task ArraysAreNotBoxed()

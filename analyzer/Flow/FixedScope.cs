@@ -13,7 +13,8 @@ namespace PinAnalyzers.Flow
     /// </summary>
     internal static class FixedScope
     {
-        internal static bool IsReadAfter(PinSite site, ILocalSymbol outer, FunctionFlow function)
+        /// <param name="harmless">Reads that cannot see the pointer (another field of a stack buffer); null when every read counts.</param>
+        internal static bool IsReadAfter(PinSite site, ILocalSymbol outer, FunctionFlow function, System.Func<ILocalReferenceOperation, bool>? harmless = null)
         {
             if (site.FixedLocal is not { } fixedLocal || function.Graph is not { } graph)
             {
@@ -46,7 +47,7 @@ namespace PinAnalyzers.Flow
                 var killed = false;
                 foreach (var operation in block.Operations)
                 {
-                    if (Reads(operation, outer))
+                    if (Reads(operation, outer, harmless))
                     {
                         return true;
                     }
@@ -64,7 +65,7 @@ namespace PinAnalyzers.Flow
                     continue;
                 }
 
-                if (block.BranchValue is { } value && Reads(value, outer))
+                if (block.BranchValue is { } value && Reads(value, outer, harmless))
                 {
                     return true;
                 }
@@ -106,12 +107,13 @@ namespace PinAnalyzers.Flow
             return null;
         }
 
-        private static bool Reads(IOperation operation, ILocalSymbol local)
+        private static bool Reads(IOperation operation, ILocalSymbol local, System.Func<ILocalReferenceOperation, bool>? harmless)
         {
             foreach (var descendant in operation.SelfAndDescendants())
             {
                 if (descendant is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local)
-                    && !(reference.Parent is ISimpleAssignmentOperation assignment && ReferenceEquals(assignment.Target, reference)))
+                    && !(reference.Parent is ISimpleAssignmentOperation assignment && ReferenceEquals(assignment.Target, reference))
+                    && harmless?.Invoke(reference) != true)
                 {
                     return true;
                 }

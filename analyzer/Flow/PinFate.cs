@@ -134,6 +134,18 @@ namespace PinAnalyzers.Flow
         /// <summary>The innermost loop of the method whose body makes the pin, or null.</summary>
         internal ILoopOperation? Loop { get; }
 
+        /// <summary>
+        /// True when every loop around the pin runs a number of times fixed by the code (<see cref="LoopBounds"/>): the pins
+        /// it makes are a constant number, not an accumulation that depends on the data.
+        /// </summary>
+        internal bool LoopCountIsConstant { get; private set; }
+
+        internal PinFate WithConstantLoopCount(bool constant)
+        {
+            LoopCountIsConstant = constant;
+            return this;
+        }
+
         /// <summary>The locals, parameters and fields that hold the handle itself in this method.</summary>
         internal ImmutableArray<ISymbol> HandleHolders { get; }
 

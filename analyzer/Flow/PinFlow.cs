@@ -31,7 +31,8 @@ namespace PinAnalyzers.Flow
                 // A fixed statement unpins when it ends, on every path: only escapes matter. A request that finishes
                 // before the statement ends is not one.
                 var fixedSinks = CompletionPaths.Settle(tracker.Sinks.ToImmutable(), function, PinEnd.ForFixed(site), method.CancellationToken);
-                return new PinFate(site, fixedSinks, PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
+                return new PinFate(site, fixedSinks, PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty)
+                    .WithConstantLoopCount(LoopBounds.AllConstant(site.Operation, function));
             }
 
             if (site.Kind == PinKind.MappedAddress)
@@ -57,7 +58,8 @@ namespace PinAnalyzers.Flow
                 paths.LeakingOperation,
                 paths.LeakingMember,
                 EnclosingLoop(site.Operation, function),
-                ImmutableArray.CreateRange(tracker.HandleHolders));
+                ImmutableArray.CreateRange(tracker.HandleHolders))
+                .WithConstantLoopCount(LoopBounds.AllConstant(site.Operation, function));
         }
 
         /// <summary>
@@ -166,6 +168,7 @@ namespace PinAnalyzers.Flow
             private readonly bool _useSummaries;
             private readonly HashSet<ISymbol> _addressHolders = new(SymbolEqualityComparer.Default);
             private readonly HashSet<IOperation> _sinkOperations = new();
+            private readonly StackBuffers _stackBuffers = new();
 
             internal ValueTracker(PinSite site, FunctionFlow function, PinApis apis, PinFlowOptions options, bool useSummaries = true)
             {
@@ -447,6 +450,12 @@ namespace PinAnalyzers.Flow
                         {
                             var how = parameter.Parameter.RefKind == RefKind.Out ? "out" : "ref";
                             AddSink(PinSinkKind.OutOrRefParameter, assignment, $"written to {how} parameter '{parameter.Parameter.Name}'", role);
+                            if (parameter.Parameter.RefKind == RefKind.Out)
+                            {
+                                // The method may go on using it (return handle.AddrOfPinnedObject(), store it elsewhere,
+                                // free it on a failure path): follow the parameter too.
+                                Hold(parameter.Parameter, role, token, assignment);
+                            }
                         }
                         else
                         {
@@ -469,6 +478,29 @@ namespace PinAnalyzers.Flow
                             default:
                                 Visit(container, role, token);
                                 break;
+                        }
+
+                        return;
+
+                    case IFieldReferenceOperation stackField when role == Role.Address && StackBuffers.BufferOf(stackField, _function) is { } buffer:
+                        // A struct in stackalloc'd memory (an array of native descriptors being filled in): the buffer
+                        // carries the address, like a struct local does; follow the buffer (StackBuffers).
+                        if (buffer is ILocalSymbol bufferLocal)
+                        {
+                            _stackBuffers.Carry(bufferLocal, stackField.Field);
+                            Hold(bufferLocal, role, token, assignment);
+                        }
+                        else if (buffer is IParameterSymbol bufferParameter && _site.FixedStatement is { } fixedStatement
+                            && StackBuffers.ConsumedInside(bufferParameter, assignment, fixedStatement, _function))
+                        {
+                            // The caller's memory, filled in for a call inside the fixed statement that reads it
+                            // (ManagedEsent's PinColumnsAndRetrieve): a marshalling scratch area, not a place that keeps
+                            // the pointer; its uses in this method are followed like the buffer's.
+                            Hold(bufferParameter, role, token, writtenBy: null);
+                        }
+                        else
+                        {
+                            AddSink(PinSinkKind.Field, assignment, DescribeField(stackField.Field), role);
                         }
 
                         return;
@@ -673,7 +705,7 @@ namespace PinAnalyzers.Flow
             {
                 if (writtenBy is not null && _site.FixedStatement is { } statement && holder is ILocalSymbol outer
                     && !statement.Span.Contains(outer.DeclaringSyntaxReferences.Length > 0 ? outer.DeclaringSyntaxReferences[0].Span : default)
-                    && FixedScope.IsReadAfter(_site, outer, _function))
+                    && FixedScope.IsReadAfter(_site, outer, _function, _stackBuffers.HarmlessReads(outer)))
                 {
                     // A local from outside the fixed statement that is read after it ends holds a dangling pointer.
                     AddSink(PinSinkKind.OuterLocal, writtenBy, $"written to '{outer.Name}', which is read after the fixed statement ends", role);

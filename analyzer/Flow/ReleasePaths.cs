@@ -286,8 +286,19 @@ namespace PinAnalyzers.Flow
                             return null;
                         }
 
+                        if (NullableReads.CannotThrow(method, invocation.Instance, invocation.Syntax))
+                        {
+                            return null;
+                        }
+
                         if (method.MethodKind != MethodKind.DelegateInvoke && _throws.CannotThrow(method))
                         {
+                            return null;
+                        }
+
+                        if (method.MethodKind == MethodKind.DelegateInvoke && IsNativeDelegate(invocation.Instance))
+                        {
+                            // A readonly delegate field bound to a P/Invoke is the P/Invoke (NativeDelegates).
                             return null;
                         }
 
@@ -303,6 +314,11 @@ namespace PinAnalyzers.Flow
                     {
                         var containing = property.Property.ContainingType;
                         if (property.IsImplicit && IsBuiltInForEach(containing))
+                        {
+                            return null;
+                        }
+
+                        if (NullableReads.CannotThrow(property.Property, property.Instance, property.Syntax))
                         {
                             return null;
                         }
@@ -332,6 +348,24 @@ namespace PinAnalyzers.Flow
                 default:
                     return null;
             }
+        }
+
+        /// <summary>True when the invoked delegate is a readonly field bound to a P/Invoke (<see cref="NativeDelegates"/>).</summary>
+        private bool IsNativeDelegate(IOperation? instance)
+        {
+            for (var depth = 0; depth < 8; depth++)
+            {
+                instance = instance.WalkDownConversions();
+                if (instance is IFlowCaptureReferenceOperation reference && _captures.TryGetValue(reference.Id, out var captured))
+                {
+                    instance = captured;
+                    continue;
+                }
+
+                return instance is IFieldReferenceOperation field && NativeDelegates.For(_apis.Compilation).IsNative(field.Field);
+            }
+
+            return false;
         }
 
         /// <summary>The accessors this reference runs (get, set, or both for <c>+=</c>) are source members that cannot throw.</summary>

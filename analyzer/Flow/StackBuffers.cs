@@ -1,0 +1,154 @@
+using System;
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PinAnalyzers.Flow
+{
+    /// <summary>
+    /// Structs in stack memory that carry a pinned address (DESIGN.md, "Values that carry an address"): a pointer local
+    /// every assignment of which is <c>stackalloc</c> (<c>NATIVE_RETRIEVECOLUMN* cols = stackalloc …</c>), whose elements get
+    /// the address (<c>cols[i].pvData = new IntPtr(p)</c>, <c>cols-&gt;pvData = …</c>). The buffer is followed like an
+    /// <c>iovec</c> local: passed to a retaining call it is PIN2002, stored in a field PIN2001; read after the
+    /// <c>fixed</c> statement ends it is a dangling pointer — unless the read is of another field of an element
+    /// (<c>cols[i].err</c> after the native call), which cannot see the address.
+    /// </summary>
+    /// <remarks>
+    /// A pointer <em>parameter</em> is the caller's memory: the address stays there after the method returns. It is
+    /// treated as a buffer only when the same <c>fixed</c> statement, after the write, hands the parameter to a call (the
+    /// synchronous native call the descriptors were filled in for, as in ManagedEsent); a write into caller memory with
+    /// no such consumer stays a field store (PIN2001).
+    /// </remarks>
+    internal sealed class StackBuffers
+    {
+        private readonly Dictionary<ILocalSymbol, HashSet<IFieldSymbol>> _carrying = new(SymbolEqualityComparer.Default);
+
+        /// <summary>
+        /// For a field assigned through an element of a pointer — <c>buffer[i].F</c>, <c>buffer-&gt;F</c>, <c>(*buffer).F</c> —
+        /// the buffer: a stackalloc'd pointer local or a pointer parameter; else null.
+        /// </summary>
+        internal static ISymbol? BufferOf(IFieldReferenceOperation field, FunctionFlow function)
+        {
+            if (field.Instance is not { Kind: OperationKind.None } element)
+            {
+                return null;
+            }
+
+            IOperation? pointer = null;
+            foreach (var child in element.ChildOperations)
+            {
+                // The pointer is the first child: cols in cols[i] or *cols.
+                pointer = child;
+                break;
+            }
+
+            switch (pointer.WalkDownConversions())
+            {
+                case ILocalReferenceOperation { Local: { Type: IPointerTypeSymbol, IsRef: false } local } when IsStackAllocated(local, function):
+                    return local;
+                case IParameterReferenceOperation { Parameter: { Type: IPointerTypeSymbol, RefKind: RefKind.None } parameter }:
+                    return parameter;
+                default:
+                    return null;
+            }
+        }
+
+        /// <summary>True when the same fixed statement, after <paramref name="write"/>, passes <paramref name="parameter"/> to a call.</summary>
+        internal static bool ConsumedInside(IParameterSymbol parameter, IOperation write, SyntaxNode fixedStatement, FunctionFlow function)
+        {
+            foreach (var reference in function.ReferencesTo(parameter))
+            {
+                if (reference.Syntax.SpanStart > write.Syntax.Span.End && fixedStatement.Span.Contains(reference.Syntax.Span)
+                    && ArgumentOf(reference) is { Parent: IInvocationOperation })
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static IArgumentOperation? ArgumentOf(IOperation reference)
+        {
+            var current = reference.Parent;
+            while (current is IConversionOperation or IParenthesizedOperation)
+            {
+                current = current.Parent;
+            }
+
+            return current as IArgumentOperation;
+        }
+
+        internal void Carry(ILocalSymbol buffer, IFieldSymbol field)
+        {
+            if (!_carrying.TryGetValue(buffer, out var fields))
+            {
+                fields = new HashSet<IFieldSymbol>(SymbolEqualityComparer.Default);
+                _carrying.Add(buffer, fields);
+            }
+
+            fields.Add(field);
+        }
+
+        /// <summary>For a buffer: the reads that cannot see the address (a field of an element that was not given one); else null.</summary>
+        internal Func<ILocalReferenceOperation, bool>? HarmlessReads(ILocalSymbol local)
+        {
+            if (!_carrying.TryGetValue(local, out var fields))
+            {
+                return null;
+            }
+
+            return reference => reference.Parent is { Kind: OperationKind.None } element
+                && element.Parent is IFieldReferenceOperation member && ReferenceEquals(member.Instance, element)
+                && !fields.Contains(member.Field);
+        }
+
+        private static bool IsStackAllocated(ILocalSymbol local, FunctionFlow function)
+        {
+            var assigned = false;
+            foreach (var syntax in local.DeclaringSyntaxReferences)
+            {
+                if (syntax.GetSyntax() is VariableDeclaratorSyntax declarator)
+                {
+                    if (declarator.Initializer is not { } initializer || !IsStackAlloc(initializer.Value))
+                    {
+                        return false;
+                    }
+
+                    assigned = true;
+                }
+            }
+
+            foreach (var reference in function.ReferencesTo(local))
+            {
+                switch (reference.Parent)
+                {
+                    case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, reference):
+                        if (!IsStackAlloc(assignment.Value.Syntax))
+                        {
+                            return false;
+                        }
+
+                        break;
+                    case ICompoundAssignmentOperation or IIncrementOrDecrementOperation or IAddressOfOperation:
+                    case IArgumentOperation { Parameter.RefKind: not RefKind.None and not RefKind.In }:
+                        // Moved or aliased: no longer known to point at the start of the stack block.
+                        return false;
+                }
+            }
+
+            return assigned;
+        }
+
+        private static bool IsStackAlloc(SyntaxNode value)
+        {
+            while (value is ParenthesizedExpressionSyntax or CastExpressionSyntax)
+            {
+                value = value is ParenthesizedExpressionSyntax parenthesized ? parenthesized.Expression : ((CastExpressionSyntax)value).Expression;
+            }
+
+            return value is StackAllocArrayCreationExpressionSyntax or ImplicitStackAllocArrayCreationExpressionSyntax;
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using Xunit;
+using Verify = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.FixedPointerAnalyzer>;
+
+namespace PinAnalyzers.Tests;
+
+/// <summary>
+/// A pointer from a <c>fixed</c> statement stored into a struct in <c>stackalloc</c>'d memory is carried by the stack
+/// buffer, like an <c>iovec</c> local: not an escape while the buffer is used inside the statement (other fields read
+/// after it included); an escape when the buffer is kept (field, retaining call) or the address is read after the
+/// statement. A pointer parameter (the caller's memory) counts as such a buffer only when the statement hands it to a
+/// call after filling it in.
+/// </summary>
+public sealed class PIN2001StackBufferTests
+{
+    private const string Prelude = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        struct NativeColumn { public IntPtr pvData; public uint cbData; public int err; }
+
+        sealed class RetainsPointerAttribute : Attribute { }
+
+        static unsafe class Native
+        {
+            [DllImport("esent")] public static extern int RetrieveColumns(NativeColumn* cols, int n);
+            [RetainsPointer] public static void Submit(NativeColumn* cols, int n) { }
+        }
+
+        """;
+
+    [Fact]
+    public Task StackBufferConsumedInsideFixedIsNotAnEscape()
+        => Verify.VerifyAsync(Prelude + """
+            static unsafe class Columns
+            {
+                public static int Retrieve(byte[] buffer, int n)
+                {
+                    NativeColumn* cols = stackalloc NativeColumn[n];
+                    fixed (byte* p = buffer)
+                    {
+                        for (int i = 0; i < n; i++) { cols[i].pvData = new IntPtr(p + i * 16); cols[i].cbData = 16; }
+                        Native.RetrieveColumns(cols, n);
+                    }
+
+                    int errors = 0;
+                    for (int i = 0; i < n; i++) if (cols[i].err != 0) errors++;
+                    return errors;
+                }
+
+                public static int Single(byte[] buffer)
+                {
+                    var col = stackalloc NativeColumn[1];
+                    fixed (byte* p = buffer)
+                    {
+                        col->pvData = (IntPtr)p;
+                        (*col).cbData = (uint)buffer.Length;
+                        Native.RetrieveColumns(col, 1);
+                    }
+
+                    return col->err;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task StackBufferKeptOrReadAfterIsReported()
+        => Verify.VerifyAsync(Prelude + """
+            static unsafe class Columns
+            {
+                private static NativeColumn* s_kept;
+
+                public static IntPtr ReadAfter(byte[] buffer)
+                {
+                    NativeColumn* cols = stackalloc NativeColumn[1];
+                    fixed (byte* p = buffer)
+                    {
+                        {|#0:cols[0].pvData = new IntPtr(p)|};
+                        Native.RetrieveColumns(cols, 1);
+                    }
+
+                    return cols[0].pvData;
+                }
+
+                public static void Retained(byte[] buffer)
+                {
+                    NativeColumn* cols = stackalloc NativeColumn[1];
+                    fixed (byte* p = buffer)
+                    {
+                        cols[0].pvData = new IntPtr(p);
+                        Native.Submit({|#1:cols|}, 1);
+                    }
+                }
+
+                public static void Stored(byte[] buffer)
+                {
+                    fixed (byte* p = buffer)
+                    {
+                        NativeColumn* cols = stackalloc NativeColumn[1];
+                        cols->pvData = new IntPtr(p);
+                        {|#2:s_kept = cols|};
+                    }
+                }
+
+                public static void HeapBuffer(byte[] buffer)
+                {
+                    var cols = (NativeColumn*)Marshal.AllocHGlobal(sizeof(NativeColumn));
+                    fixed (byte* p = buffer)
+                    {
+                        {|#3:cols->pvData = new IntPtr(p)|};
+                        Native.RetrieveColumns(cols, 1);
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written to 'cols', which is read after the fixed statement ends"),
+            Verify.Diagnostic("PIN2002").WithLocation(1).WithArguments("Submit", ""),
+            Verify.Diagnostic("PIN2001").WithLocation(2).WithArguments("stored in static field 's_kept'"),
+            Verify.Diagnostic("PIN2001").WithLocation(3).WithArguments("stored in field 'pvData'"));
+
+    [Fact]
+    public Task PointerParameterFilledForACallInsideTheFixedIsNotAnEscape()
+        => Verify.VerifyAsync(Prelude + """
+            static unsafe class Columns
+            {
+                public static int PinAndRetrieve(NativeColumn* cols, byte[] buffer, int n)
+                {
+                    fixed (byte* p = buffer)
+                    {
+                        for (int i = 0; i < n; i++) cols[i].pvData = new IntPtr(p + i * 16);
+                        return Native.RetrieveColumns(cols, n);
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task PointerParameterFilledWithoutAConsumerIsReported()
+        => Verify.VerifyAsync(Prelude + """
+            static unsafe class Columns
+            {
+                public static void Prepare(NativeColumn* cols, byte[] buffer)
+                {
+                    fixed (byte* p = buffer)
+                    {
+                        {|#0:cols->pvData = new IntPtr(p)|};
+                    }
+                }
+
+                public static void ConsumedBefore(NativeColumn* cols, byte[] buffer)
+                {
+                    fixed (byte* p = buffer)
+                    {
+                        Native.RetrieveColumns(cols, 1);
+                        {|#1:cols[0].pvData = new IntPtr(p)|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in field 'pvData'"),
+            Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("stored in field 'pvData'"));
+}
