@@ -38,7 +38,8 @@ namespace PinAnalyzers
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
             RegisterPinSites(
                 context,
-                operation => HandlePinSites.FindMemoryPin(operation, apis),
+                apis,
+                PinSiteFinders.MemoryHandles,
                 (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
@@ -55,8 +56,7 @@ namespace PinAnalyzers
                             blockContext.ReportDiagnostic(diagnostic);
                         }
                     }
-                },
-                OperationKind.Invocation);
+                });
         }
 
         /// <summary>

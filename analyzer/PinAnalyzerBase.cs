@@ -30,6 +30,68 @@ namespace PinAnalyzers
         private protected abstract void OnCompilationStart(CompilationStartAnalysisContext context, PinApis apis);
 
         /// <summary>
+        /// Registers the per-block collection of the sites that <paramref name="finders"/> recognise (those available in
+        /// this compilation; nothing when none is); <paramref name="analyze"/> runs once per block that has sites.
+        /// </summary>
+        private protected static void RegisterPinSites(
+            CompilationStartAnalysisContext context,
+            PinApis apis,
+            System.Collections.Immutable.ImmutableArray<PinSiteFinder> finders,
+            System.Action<OperationBlockAnalysisContext, MethodFlow, IReadOnlyList<PinSite>> analyze)
+        {
+            var available = new List<PinSiteFinder>(finders.Length);
+            var kinds = new HashSet<OperationKind>();
+            foreach (var finder in finders)
+            {
+                if (finder.IsAvailable(apis))
+                {
+                    available.Add(finder);
+                    kinds.UnionWith(finder.Kinds);
+                }
+            }
+
+            if (available.Count == 0)
+            {
+                return;
+            }
+
+            // Per operation kind, the finders that look at it: one array lookup per operation, no search.
+            var byKind = new Dictionary<OperationKind, PinSiteFinder[]>();
+            foreach (var kind in kinds)
+            {
+                byKind[kind] = available.FindAll(f => f.Kinds.Contains(kind)).ToArray();
+            }
+
+            RegisterPinSites(
+                context,
+                operation =>
+                {
+                    if (byKind.TryGetValue(operation.Kind, out var candidates))
+                    {
+                        foreach (var finder in candidates)
+                        {
+                            if (finder.Find(operation, apis) is { } site)
+                            {
+                                return site;
+                            }
+                        }
+                    }
+
+                    return null;
+                },
+                analyze,
+                new List<OperationKind>(kinds).ToArray());
+        }
+
+        /// <summary>One finder: see <see cref="RegisterPinSites(CompilationStartAnalysisContext, PinApis, System.Collections.Immutable.ImmutableArray{PinSiteFinder}, System.Action{OperationBlockAnalysisContext, MethodFlow, IReadOnlyList{PinSite}})"/>.</summary>
+        private protected static void RegisterPinSites(
+            CompilationStartAnalysisContext context,
+            PinApis apis,
+            PinSiteFinder finder,
+            System.Action<OperationBlockAnalysisContext, MethodFlow, IReadOnlyList<PinSite>> analyze)
+            => RegisterPinSites(context, apis, System.Collections.Immutable.ImmutableArray.Create(finder), analyze);
+
+        /// <summary>
         /// Registers the per-block collection of pin sites: <paramref name="findSite"/> runs on every operation of
         /// <paramref name="kinds"/> and must be cheap; <paramref name="analyze"/> runs once per block that has sites.
         /// </summary>

@@ -30,8 +30,8 @@ namespace PinAnalyzers
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
             RegisterPinSites(
                 context,
-                // Memory pins (MemoryHandle) are MemoryHandleAnalyzer's: the 3xxx family.
-                operation => HandlePinSites.Find(operation, apis) is { Kind: not PinKind.MemoryHandle } site ? site : null,
+                apis,
+                PinSiteFinders.Handles,
                 (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
@@ -55,9 +55,7 @@ namespace PinAnalyzers
                             blockContext.ReportDiagnostic(diagnostic);
                         }
                     }
-                },
-                OperationKind.Invocation,
-                OperationKind.ObjectCreation);
+                });
 
             if (apis.GCHandleAddrOfPinnedObject is not null)
             {

@@ -3,6 +3,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using PinAnalyzers.Flow;
 
 namespace PinAnalyzers
 {
@@ -29,20 +30,25 @@ namespace PinAnalyzers
             context.RegisterOperationAction(
                 operationContext =>
                 {
-                    var invocation = (IInvocationOperation)operationContext.Operation;
-                    if (!PinApis.Is(invocation.TargetMethod, apis.UnsafeAsPointer) || invocation.Arguments.Length != 1)
+                    if (PinSiteFinders.UnsafeAsPointer.Find(operationContext.Operation, apis) is { } site
+                        && Unpinned(site, apis, pinnedObjectHeap, operationContext.CancellationToken) is { } movable)
                     {
-                        return;
-                    }
-
-                    if (Classify(invocation.Arguments[0].Value, apis, pinnedObjectHeap) is { } movable
-                        && !PinnedByFixed(invocation.Syntax, movable.Owner, invocation.SemanticModel, operationContext.CancellationToken))
-                    {
-                        operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, invocation.Syntax.GetLocation(), movable.Description));
+                        operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, site.Syntax.GetLocation(), movable));
                     }
                 },
                 OperationKind.Invocation);
         }
+
+        /// <summary>
+        /// PIN2003's verdict on an <c>Unsafe.AsPointer</c> site (shared with the inventory, PIN9001): the movable heap
+        /// memory it takes the address of without a pin ("an array element"), or null when it is not known to be such.
+        /// </summary>
+        internal static string? Unpinned(PinSite site, PinApis apis, PinnedObjectHeap pinnedObjectHeap, System.Threading.CancellationToken cancellationToken)
+            => site.Target is { } reference
+               && Classify(reference, apis, pinnedObjectHeap) is { } movable
+               && !PinnedByFixed(site.Syntax, movable.Owner, site.Operation.SemanticModel, cancellationToken)
+                ? movable.Description
+                : null;
 
         private readonly struct Movable
         {

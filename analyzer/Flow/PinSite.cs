@@ -23,6 +23,9 @@ namespace PinAnalyzers.Flow
 
         /// <summary><c>lease.Enter()</c> / <c>TryEnter</c>: an in-flight use, released by the scope's <c>Dispose()</c>.</summary>
         LeaseScope,
+
+        /// <summary><c>Unsafe.AsPointer(ref x)</c>: an address taken without any pin; nothing releases it, and PinFlow does not follow it.</summary>
+        UnsafeAsPointer,
     }
 
     /// <summary>
