@@ -39,27 +39,35 @@ namespace PinAnalyzers
             System.Collections.Immutable.ImmutableArray<PinSiteFinder> finders,
             System.Action<OperationBlockAnalysisContext, MethodFlow, IReadOnlyList<PinSite>> analyze)
         {
-            var available = new List<PinSiteFinder>(finders.Length);
-            var kinds = new HashSet<OperationKind>();
+            // Per operation kind, the bound filters that look at it: one dictionary lookup per operation, no search.
+            var filters = new Dictionary<OperationKind, List<System.Func<IOperation, PinSite?>>>();
             foreach (var finder in finders)
             {
-                if (finder.IsAvailable(apis))
+                if (finder.Bind(apis) is not { } filter)
                 {
-                    available.Add(finder);
-                    kinds.UnionWith(finder.Kinds);
+                    continue;
+                }
+
+                foreach (var kind in finder.Kinds)
+                {
+                    if (!filters.TryGetValue(kind, out var list))
+                    {
+                        filters[kind] = list = new List<System.Func<IOperation, PinSite?>>();
+                    }
+
+                    list.Add(filter);
                 }
             }
 
-            if (available.Count == 0)
+            if (filters.Count == 0)
             {
                 return;
             }
 
-            // Per operation kind, the finders that look at it: one array lookup per operation, no search.
-            var byKind = new Dictionary<OperationKind, PinSiteFinder[]>();
-            foreach (var kind in kinds)
+            var byKind = new Dictionary<OperationKind, System.Func<IOperation, PinSite?>[]>();
+            foreach (var pair in filters)
             {
-                byKind[kind] = available.FindAll(f => f.Kinds.Contains(kind)).ToArray();
+                byKind[pair.Key] = pair.Value.ToArray();
             }
 
             RegisterPinSites(
@@ -68,9 +76,9 @@ namespace PinAnalyzers
                 {
                     if (byKind.TryGetValue(operation.Kind, out var candidates))
                     {
-                        foreach (var finder in candidates)
+                        foreach (var filter in candidates)
                         {
-                            if (finder.Find(operation, apis) is { } site)
+                            if (filter(operation) is { } site)
                             {
                                 return site;
                             }
@@ -80,7 +88,7 @@ namespace PinAnalyzers
                     return null;
                 },
                 analyze,
-                new List<OperationKind>(kinds).ToArray());
+                new List<OperationKind>(byKind.Keys).ToArray());
         }
 
         /// <summary>One finder: see <see cref="RegisterPinSites(CompilationStartAnalysisContext, PinApis, System.Collections.Immutable.ImmutableArray{PinSiteFinder}, System.Action{OperationBlockAnalysisContext, MethodFlow, IReadOnlyList{PinSite}})"/>.</summary>

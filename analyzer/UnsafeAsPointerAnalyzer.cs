@@ -21,7 +21,7 @@ namespace PinAnalyzers
 
         private protected override void OnCompilationStart(CompilationStartAnalysisContext context, PinApis apis)
         {
-            if (apis.UnsafeAsPointer is null)
+            if (PinSiteFinders.UnsafeAsPointer.Bind(apis) is not { } findSite)
             {
                 return;
             }
@@ -30,7 +30,7 @@ namespace PinAnalyzers
             context.RegisterOperationAction(
                 operationContext =>
                 {
-                    if (PinSiteFinders.UnsafeAsPointer.Find(operationContext.Operation, apis) is { } site
+                    if (findSite(operationContext.Operation) is { } site
                         && Unpinned(site, apis, pinnedObjectHeap, operationContext.CancellationToken) is { } movable)
                     {
                         operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, site.Syntax.GetLocation(), movable));
