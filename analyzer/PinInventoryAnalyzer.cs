@@ -150,8 +150,11 @@ namespace PinAnalyzers
                 PinKind.UnsafeAsPointer => new("unsafe-as-pointer", LifetimeReading.AddressOnly, "released"),
                 PinKind.Lease => new("lease", LifetimeReading.Lease, "disposed"),
                 PinKind.LeaseScope => new("lease-scope", LifetimeReading.Scope, "disposed"),
-                // Kinds still being added (mapped-view pointers, pin owners) get their line when they land: PIN9001's tests
-                // fail for a kind without one.
+                PinKind.ViewPointer => new("mapped-view-pointer", LifetimeReading.Released, "released"),
+                PinKind.Owner => new("pin-owner", LifetimeReading.Released, "disposed"),
+
+                // Followed for PIN4001's escapes, but no pin made here: the mapping's owner decides its lifetime.
+                PinKind.MappedAddress => NotAPinSite,
                 _ => Unlisted,
             };
     }
@@ -235,6 +238,12 @@ namespace PinAnalyzers
                         if (fate.Release == PinRelease.AllPaths)
                         {
                             return new(kind.Name, LifetimeClasses.Short, kind.ReleaseVerb + " on every path in the method");
+                        }
+
+                        if (site.Kind == PinKind.ViewPointer && MappedViewSites.HeldInField(site.Target))
+                        {
+                            // As PIN4002 sees it: a view held in a field belongs to the type's lifetime, released in its Dispose.
+                            return new(kind.Name, LifetimeClasses.Long, "acquired on a view held in a field, released with its owner");
                         }
 
                         if (fate.Escapes)

@@ -75,6 +75,37 @@ namespace PinAnalyzers
             apis => apis.HasLeases ? operation => LeaseAnalyzer.FindSite(operation, apis) : null,
             OperationKind.Invocation);
 
+        /// <summary>Pins made by helpers of the compilation (<see cref="PinSummaries"/>) that hold a handle: PinnedHandleAnalyzer's.</summary>
+        internal static readonly PinSiteFinder HandleOwners = new(
+            "pin owners of handles",
+            apis =>
+            {
+                var summaries = PinSummaries.For(apis);
+                return operation => summaries.FindSite(operation) is { Kind: not PinKind.MemoryHandle } helper && helper.Owner?.IsMemory != true ? helper : null;
+            },
+            OperationKind.Invocation,
+            OperationKind.ObjectCreation,
+            OperationKind.Conversion);
+
+        /// <summary>Pins made by helpers of the compilation that return or hold a <c>MemoryHandle</c>: MemoryHandleAnalyzer's.</summary>
+        internal static readonly PinSiteFinder MemoryOwners = new(
+            "pin owners of memory handles",
+            apis =>
+            {
+                var summaries = PinSummaries.For(apis);
+                return operation => summaries.FindSite(operation) is { } helper && (helper.Kind == PinKind.MemoryHandle || helper.Owner?.IsMemory == true) ? helper : null;
+            },
+            OperationKind.Invocation,
+            OperationKind.ObjectCreation,
+            OperationKind.Conversion);
+
+        /// <summary>Mapped-view pointers (<c>AcquirePointer</c>) and mapped addresses (MappedViewAnalyzer binds its own instance).</summary>
+        internal static readonly PinSiteFinder MappedViews = new(
+            "mapped views",
+            apis => MappedViewSites.Create(apis) is { } views ? views.Find : null,
+            OperationKind.Invocation,
+            OperationKind.FieldReference);
+
         /// <summary>
         /// Every finder; the inventory reports the sites of all of them. A finder that lives with its analyzer joins with a
         /// line such as <c>new("mapped views", apis => MappedViewSites.Create(apis) is { } views ? views.Find : null,
@@ -85,6 +116,9 @@ namespace PinAnalyzers
             MemoryHandles,
             Fixed,
             UnsafeAsPointer,
-            Leases);
+            Leases,
+            HandleOwners,
+            MemoryOwners,
+            MappedViews);
     }
 }

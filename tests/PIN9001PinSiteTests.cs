@@ -588,6 +588,74 @@ public sealed partial class PIN9001PinSiteTests
             """,
             new Entry("lease-scope", "leaked", "the scope is never disposed"));
 
+    // ---- mapped-view pointers and pin owners
+
+    [Fact]
+    public Task ViewPointers()
+        => Verify.VerifyAsync("""
+            using System.IO.MemoryMappedFiles;
+
+            unsafe sealed class Log
+            {
+                private readonly MemoryMappedViewAccessor _view;
+                private byte* _base;
+
+                public Log(MemoryMappedViewAccessor view)
+                {
+                    _view = view;
+                    [|_view.SafeMemoryMappedViewHandle.AcquirePointer(ref _base)|];
+                }
+
+                public static byte First(MemoryMappedViewAccessor view)
+                {
+                    byte* p = null;
+                    var handle = view.SafeMemoryMappedViewHandle;
+                    [|handle.AcquirePointer(ref p)|];
+                    try
+                    {
+                        return *p;
+                    }
+                    finally
+                    {
+                        handle.ReleasePointer();
+                    }
+                }
+            }
+            """,
+            new Entry("mapped-view-pointer", "long", "acquired on a view held in a field, released with its owner"),
+            new Entry("mapped-view-pointer", "short", "released on every path in the method"));
+
+    [Fact]
+    public Task PinOwners()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            sealed class PinnedBuffer : IDisposable
+            {
+                private GCHandle _handle;
+
+                public PinnedBuffer(byte[] buffer) => _handle = [|GCHandle.Alloc(buffer, GCHandleType.Pinned)|];
+
+                public void Dispose() => _handle.Free();
+            }
+
+            static class Use
+            {
+                public static void Run(byte[] a, byte[] b)
+                {
+                    using (var pin = [|new PinnedBuffer(a)|])
+                    {
+                    }
+
+                    var leaked = [|new PinnedBuffer(b)|];
+                }
+            }
+            """,
+            new Entry("gchandle", "long", "stored in field '_handle'"),
+            new Entry("pin-owner", "short", "disposed on every path in the method"),
+            new Entry("pin-owner", "leaked"));
+
     // ---- combinations
 
     [Fact]
