@@ -17,6 +17,7 @@ namespace PinAnalyzers
             internal const string MemoryHandles = "MemoryHandles";
             internal const string MappedViews = "MappedViews";
             internal const string Leases = "Leases";
+            internal const string PinInventory = "PinInventory";
             internal const string Configuration = "Configuration";
         }
 
@@ -154,6 +155,13 @@ namespace PinAnalyzers
             Categories.Leases,
             "Revocation completes only when the holder stops using the memory and disposes the lease. A type that acquires a lease into a field and never looks at RevocationRequested cannot do that: the owner's truncate or reuse is refused for as long as the holder lives.");
 
+        internal static readonly DiagnosticDescriptor PIN9001PinSite = CreateDisabled(
+            "PIN9001",
+            "Pin site",
+            "Pin site '{0}' ({1}): {2}",
+            Categories.PinInventory,
+            "An inventory entry, not a finding: every pin the analyzers know, with its kind and lifetime class (short, scoped, long, poh, lease, leaked; unpinned or none for Unsafe.AsPointer) in the message and in the properties 'kind', 'class' and 'detail'. Off by default; enable it in .editorconfig and write the build's ErrorLog as SARIF to audit where, and for how long, the code pins.");
+
         private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description, params string[] customTags)
             => new(
                 id,
@@ -165,5 +173,20 @@ namespace PinAnalyzers
                 description: description,
                 helpLinkUri: HelpLinkRoot + id + ".md",
                 customTags: customTags);
+
+        /// <summary>
+        /// A Hidden rule that is off until a project turns it on (<c>dotnet_diagnostic.ID.severity</c>). Its analyzer must
+        /// support no other descriptor, so that the compiler skips the analyzer entirely while the rule is off.
+        /// </summary>
+        private static DiagnosticDescriptor CreateDisabled(string id, string title, string messageFormat, string category, string description)
+            => new(
+                id,
+                title,
+                messageFormat,
+                category,
+                DiagnosticSeverity.Hidden,
+                isEnabledByDefault: false,
+                description: description,
+                helpLinkUri: HelpLinkRoot + id + ".md");
     }
 }

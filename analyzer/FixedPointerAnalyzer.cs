@@ -28,7 +28,8 @@ namespace PinAnalyzers
             var pinnedObjectHeap = new PinnedObjectHeap(apis);
             RegisterPinSites(
                 context,
-                operation => operation is IVariableDeclaratorOperation declarator ? PinSite.ForFixed(declarator) : null,
+                apis,
+                PinSiteFinders.Fixed,
                 (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
@@ -47,8 +48,7 @@ namespace PinAnalyzers
                                 : Diagnostic.Create(Descriptors.PIN2001PointerEscapesFixed, sink.Operation.Syntax.GetLocation(), sink.Description));
                         }
                     }
-                },
-                OperationKind.VariableDeclarator);
+                });
         }
     }
 }

@@ -33,7 +33,8 @@ namespace PinAnalyzers
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
             RegisterPinSites(
                 context,
-                operation => FindSite(operation, apis),
+                apis,
+                PinSiteFinders.Leases,
                 (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
@@ -44,14 +45,13 @@ namespace PinAnalyzers
                             blockContext.ReportDiagnostic(diagnostic);
                         }
                     }
-                },
-                OperationKind.Invocation);
+                });
 
             context.RegisterSymbolStartAction(symbolStart => HolderRevocation.Register(symbolStart, apis), SymbolKind.NamedType);
         }
 
-        /// <summary>Lease acquisitions and scope entries.</summary>
-        private static PinSite? FindSite(IOperation operation, PinApis apis)
+        /// <summary>Lease acquisitions and scope entries (<see cref="PinSiteFinders.Leases"/>).</summary>
+        internal static PinSite? FindSite(IOperation operation, PinApis apis)
         {
             if (operation is not IInvocationOperation invocation)
             {

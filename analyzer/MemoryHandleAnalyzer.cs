@@ -39,9 +39,8 @@ namespace PinAnalyzers
             var summaries = PinSummaries.For(apis);
             RegisterPinSites(
                 context,
-                // Memory.Pin(), a helper of the compilation that returns a MemoryHandle (PinAll), and owners of a MemoryHandle.
-                operation => HandlePinSites.FindMemoryPin(operation, apis)
-                    ?? (summaries.FindSite(operation) is { } helper && (helper.Kind == PinKind.MemoryHandle || helper.Owner?.IsMemory == true) ? helper : null),
+                apis,
+                ImmutableArray.Create(PinSiteFinders.MemoryHandles, PinSiteFinders.MemoryOwners),
                 (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
@@ -59,11 +58,7 @@ namespace PinAnalyzers
                             blockContext.ReportDiagnostic(diagnostic);
                         }
                     }
-                },
-                // No conversion operations: a conversion operator that makes a memory owner is rare, and conversions are
-                // the most frequent operations of all (handle owners made by conversions are PinnedHandleAnalyzer's).
-                OperationKind.Invocation,
-                OperationKind.ObjectCreation);
+                });
         }
 
         /// <summary>

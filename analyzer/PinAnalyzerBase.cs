@@ -30,6 +30,76 @@ namespace PinAnalyzers
         private protected abstract void OnCompilationStart(CompilationStartAnalysisContext context, PinApis apis);
 
         /// <summary>
+        /// Registers the per-block collection of the sites that <paramref name="finders"/> recognise (those available in
+        /// this compilation; nothing when none is); <paramref name="analyze"/> runs once per block that has sites.
+        /// </summary>
+        private protected static void RegisterPinSites(
+            CompilationStartAnalysisContext context,
+            PinApis apis,
+            System.Collections.Immutable.ImmutableArray<PinSiteFinder> finders,
+            System.Action<OperationBlockAnalysisContext, MethodFlow, IReadOnlyList<PinSite>> analyze)
+        {
+            // Per operation kind, the bound filters that look at it: one dictionary lookup per operation, no search.
+            var filters = new Dictionary<OperationKind, List<System.Func<IOperation, PinSite?>>>();
+            foreach (var finder in finders)
+            {
+                if (finder.Bind(apis) is not { } filter)
+                {
+                    continue;
+                }
+
+                foreach (var kind in finder.Kinds)
+                {
+                    if (!filters.TryGetValue(kind, out var list))
+                    {
+                        filters[kind] = list = new List<System.Func<IOperation, PinSite?>>();
+                    }
+
+                    list.Add(filter);
+                }
+            }
+
+            if (filters.Count == 0)
+            {
+                return;
+            }
+
+            var byKind = new Dictionary<OperationKind, System.Func<IOperation, PinSite?>[]>();
+            foreach (var pair in filters)
+            {
+                byKind[pair.Key] = pair.Value.ToArray();
+            }
+
+            RegisterPinSites(
+                context,
+                operation =>
+                {
+                    if (byKind.TryGetValue(operation.Kind, out var candidates))
+                    {
+                        foreach (var filter in candidates)
+                        {
+                            if (filter(operation) is { } site)
+                            {
+                                return site;
+                            }
+                        }
+                    }
+
+                    return null;
+                },
+                analyze,
+                new List<OperationKind>(byKind.Keys).ToArray());
+        }
+
+        /// <summary>One finder: see <see cref="RegisterPinSites(CompilationStartAnalysisContext, PinApis, System.Collections.Immutable.ImmutableArray{PinSiteFinder}, System.Action{OperationBlockAnalysisContext, MethodFlow, IReadOnlyList{PinSite}})"/>.</summary>
+        private protected static void RegisterPinSites(
+            CompilationStartAnalysisContext context,
+            PinApis apis,
+            PinSiteFinder finder,
+            System.Action<OperationBlockAnalysisContext, MethodFlow, IReadOnlyList<PinSite>> analyze)
+            => RegisterPinSites(context, apis, System.Collections.Immutable.ImmutableArray.Create(finder), analyze);
+
+        /// <summary>
         /// Registers the per-block collection of pin sites: <paramref name="findSite"/> runs on every operation of
         /// <paramref name="kinds"/> and must be cheap; <paramref name="analyze"/> runs once per block that has sites.
         /// </summary>

@@ -32,10 +32,8 @@ namespace PinAnalyzers
             var summaries = PinSummaries.For(apis);
             RegisterPinSites(
                 context,
-                // Memory pins (MemoryHandle, and owners of one) are MemoryHandleAnalyzer's: the 3xxx family.
-                operation => HandlePinSites.Find(operation, apis) is { Kind: not PinKind.MemoryHandle } site
-                    ? site
-                    : summaries.FindSite(operation) is { Kind: not PinKind.MemoryHandle } helper && helper.Owner?.IsMemory != true ? helper : null,
+                apis,
+                ImmutableArray.Create(PinSiteFinders.Handles, PinSiteFinders.HandleOwners),
                 (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
@@ -60,10 +58,7 @@ namespace PinAnalyzers
                             blockContext.ReportDiagnostic(diagnostic);
                         }
                     }
-                },
-                OperationKind.Invocation,
-                OperationKind.ObjectCreation,
-                OperationKind.Conversion);
+                });
 
             if (apis.GCHandleAddrOfPinnedObject is not null)
             {

@@ -3,6 +3,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using PinAnalyzers.Flow;
 
 namespace PinAnalyzers
 {
@@ -20,7 +21,7 @@ namespace PinAnalyzers
 
         private protected override void OnCompilationStart(CompilationStartAnalysisContext context, PinApis apis)
         {
-            if (apis.UnsafeAsPointer is null)
+            if (PinSiteFinders.UnsafeAsPointer.Bind(apis) is not { } findSite)
             {
                 return;
             }
@@ -30,24 +31,46 @@ namespace PinAnalyzers
             context.RegisterOperationAction(
                 operationContext =>
                 {
-                    var invocation = (IInvocationOperation)operationContext.Operation;
-                    if (!PinApis.Is(invocation.TargetMethod, apis.UnsafeAsPointer) || invocation.Arguments.Length != 1)
+                    if (findSite(operationContext.Operation) is { } site
+                        && Unpinned(site, apis, pinnedObjectHeap, operationContext.CancellationToken, handleFields) is { } movable)
                     {
-                        return;
-                    }
-
-                    if (Classify(invocation.Arguments[0].Value, apis, pinnedObjectHeap) is { } movable
-                        && !PinnedByFixed(invocation.Syntax, movable.Owner, invocation.SemanticModel, operationContext.CancellationToken)
-                        && !AlreadyPinned.ByLiveHandle(invocation, movable.Owner, apis)
-                        && !(movable.Owner is IFieldSymbol { IsStatic: false } field && handleFields.GetOrAdd(field, AlreadyPinned.ByHandleField))
-                        && !AlreadyPinned.UnderAllocationFlag(invocation, movable.Owner, operationContext.CancellationToken)
-                        && !AlreadyPinned.OnlyCompared(invocation)
-                        && !RecentPinnedAllocation.Holds(invocation.Arguments[0].Value, invocation.Syntax))
-                    {
-                        operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, invocation.Syntax.GetLocation(), movable.Description));
+                        operationContext.ReportDiagnostic(Diagnostic.Create(Descriptors.PIN2003AddressOfMovableMemory, site.Syntax.GetLocation(), movable));
                     }
                 },
                 OperationKind.Invocation);
+        }
+
+        /// <summary>
+        /// PIN2003's verdict on an <c>Unsafe.AsPointer</c> site (shared with the inventory, PIN9001): the movable heap
+        /// memory it takes the address of without a pin ("an array element"), or null when it is not known to be such.
+        /// </summary>
+        /// <param name="handleFields">A per-compilation cache of "a pinned-handle field of the type targets this field"; null to compute it.</param>
+        internal static string? Unpinned(
+            PinSite site,
+            PinApis apis,
+            PinnedObjectHeap pinnedObjectHeap,
+            System.Threading.CancellationToken cancellationToken,
+            System.Collections.Concurrent.ConcurrentDictionary<IFieldSymbol, bool>? handleFields = null)
+        {
+            if (site.Target is not { } reference || site.Operation is not IInvocationOperation invocation
+                || Classify(reference, apis, pinnedObjectHeap) is not { } movable
+                || PinnedByFixed(site.Syntax, movable.Owner, site.Operation.SemanticModel, cancellationToken))
+            {
+                return null;
+            }
+
+            // Memory that something else already holds still (DESIGN.md, "Memory already pinned is not movable").
+            if (AlreadyPinned.ByLiveHandle(invocation, movable.Owner, apis)
+                || (movable.Owner is IFieldSymbol { IsStatic: false } field
+                    && (handleFields?.GetOrAdd(field, AlreadyPinned.ByHandleField) ?? AlreadyPinned.ByHandleField(field)))
+                || AlreadyPinned.UnderAllocationFlag(invocation, movable.Owner, cancellationToken)
+                || AlreadyPinned.OnlyCompared(invocation)
+                || RecentPinnedAllocation.Holds(reference, invocation.Syntax))
+            {
+                return null;
+            }
+
+            return movable.Description;
         }
 
         private readonly struct Movable

@@ -411,6 +411,16 @@ public sealed class BrokenCodeTests
 
     [Theory]
     [MemberData(nameof(Names))]
+    public async Task PinInventoryAnalyzerDoesNotCrash(string name)
+    {
+        // PIN9001 is off by default, and an analyzer whose only rule is off never runs: turn it on.
+        var diagnostics = await PinAnalyzers.Tests.Verifiers.BrokenCode.RunAnalyzerAsync(
+            new PinInventoryAnalyzer(), s_snippets[name].Source, enable: ["PIN9001"], references: [PinAnalyzers.Tests.Verifiers.LeaseAnalyzerVerifier<PinInventoryAnalyzer>.Leases]);
+        Assert.DoesNotContain(diagnostics, d => d.Id == "AD0001");
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
     public Task UnsafeAsPointerAnalyzerDoesNotCrash(string name)
         => VerifyUnsafe.VerifyNoCrashAsync(s_snippets[name].Source, s_snippets[name].Forbidden);
 }

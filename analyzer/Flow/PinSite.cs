@@ -41,6 +41,9 @@ namespace PinAnalyzers.Flow
         /// that returns one; released by the owner's releasing member (<see cref="PinOwner"/>).
         /// </summary>
         Owner,
+
+        /// <summary><c>Unsafe.AsPointer(ref x)</c>: an address taken without any pin; nothing releases it, and PinFlow does not follow it.</summary>
+        UnsafeAsPointer,
     }
 
     /// <summary>
