@@ -17,7 +17,16 @@ namespace PinAnalyzers
             internal const string MemoryHandles = "MemoryHandles";
             internal const string MappedViews = "MappedViews";
             internal const string Leases = "Leases";
+            internal const string Configuration = "Configuration";
         }
+
+        internal static readonly DiagnosticDescriptor PIN0001InvalidConfigurationValue = Create(
+            "PIN0001",
+            "Invalid PinAnalyzers configuration value",
+            "'{0}' has an invalid entry '{1}': the analyzers use {2} instead",
+            Categories.Configuration,
+            "A pin_analyzers.* value in .editorconfig or a global config that does not parse is ignored as a whole and the key's default is used, so the configuration the team wrote has no effect. Fix the entry named in the message.",
+            WellKnownDiagnosticTags.CompilationEnd);
 
         internal static readonly DiagnosticDescriptor PIN1001PinnedHandleOutlivesMethod = Create(
             "PIN1001",
@@ -66,7 +75,7 @@ namespace PinAnalyzers
             "Pinned pointer passed to a call that keeps it",
             "The pinned pointer is passed to '{0}', which keeps it after it returns, but the pin ends in this method{1}",
             Categories.PointerSafety,
-            "Asynchronous native APIs (overlapped I/O, aio, io_uring, RDMA registrations) and methods marked [RetainsPointer] use the buffer after the call returns. A pin that ends in this method (fixed, or a handle freed before returning) leaves them a dangling pointer.");
+            "Asynchronous native APIs (overlapped I/O, aio, io_uring, RDMA registrations), native libraries that keep a caller's buffer (SQLite SQLITE_STATIC binds, SDL surfaces and streams, font atlases, audio buffers, libcurl POST data, ...) and methods marked [RetainsPointer] use the buffer after the call returns. A pin that ends in this method (fixed, or a handle freed before returning) leaves them a dangling pointer.");
 
         internal static readonly DiagnosticDescriptor PIN2003AddressOfMovableMemory = Create(
             "PIN2003",
@@ -74,6 +83,13 @@ namespace PinAnalyzers
             "Unsafe.AsPointer takes the address of {0} without pinning it: the GC may move it",
             Categories.PointerSafety,
             "Unsafe.AsPointer does not pin. On heap memory — array elements, fields of classes, array or string data — the GC may move the object while the pointer is in use. Use fixed, a pinned handle, or the Pinned Object Heap.");
+
+        internal static readonly DiagnosticDescriptor PIN2004AddressOutlivesPin = Create(
+            "PIN2004",
+            "Address outlives its pin",
+            "The address from the pinned handle is {0}, but the handle is freed in this method: the pointer dangles once the object moves",
+            Categories.PointerSafety,
+            "A handle that is freed before the method returns pins its object only until Free. An address taken from it and kept longer (a field, a static, an array element, a collection, a return value, an out parameter, a capture) points into an object the GC may move or reclaim: a GC hole.");
 
         internal static readonly DiagnosticDescriptor PIN3001MemoryHandleOutlivesMethod = Create(
             "PIN3001",
@@ -138,7 +154,7 @@ namespace PinAnalyzers
             Categories.Leases,
             "Revocation completes only when the holder stops using the memory and disposes the lease. A type that acquires a lease into a field and never looks at RevocationRequested cannot do that: the owner's truncate or reuse is refused for as long as the holder lives.");
 
-        private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description)
+        private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description, params string[] customTags)
             => new(
                 id,
                 title,
@@ -147,6 +163,7 @@ namespace PinAnalyzers
                 DiagnosticSeverity.Warning,
                 isEnabledByDefault: true,
                 description: description,
-                helpLinkUri: HelpLinkRoot + id + ".md");
+                helpLinkUri: HelpLinkRoot + id + ".md",
+                customTags: customTags);
     }
 }

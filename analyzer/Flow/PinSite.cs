@@ -35,6 +35,12 @@ namespace PinAnalyzers.Flow
         /// libpmem mapping (<c>pmem_map_file</c>), or a field that holds a mapped view's address. Only its escapes matter.
         /// </summary>
         MappedAddress,
+
+        /// <summary>
+        /// A pin made by a helper of the compilation (<see cref="PinSummaries"/>): <c>new Owner(…)</c>, a method or conversion
+        /// that returns one; released by the owner's releasing member (<see cref="PinOwner"/>).
+        /// </summary>
+        Owner,
     }
 
     /// <summary>
@@ -48,6 +54,20 @@ namespace PinAnalyzers.Flow
             Kind = kind;
             Target = target;
         }
+
+        /// <summary>A pin made by a helper: <paramref name="helper"/> names it in messages.</summary>
+        internal PinSite(IOperation operation, PinKind kind, PinOwner? owner, string helper)
+            : this(operation, kind, null)
+        {
+            Owner = owner;
+            Helper = helper;
+        }
+
+        /// <summary>For <see cref="PinKind.Owner"/>: the owner type's summary.</summary>
+        internal PinOwner? Owner { get; }
+
+        /// <summary>For a pin made by a helper of the compilation: its name ("PinnedBuffer", "PinAll"); else null.</summary>
+        internal string? Helper { get; }
 
         private PinSite(IVariableDeclaratorOperation declarator, SyntaxNode fixedStatement)
             : this(declarator, PinKind.Fixed, declarator.Initializer?.Value)
