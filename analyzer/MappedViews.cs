@@ -29,6 +29,8 @@ namespace PinAnalyzers
 
         private readonly PinApis _apis;
         private readonly ConcurrentDictionary<IFieldSymbol, bool> _mappedFields = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<INamedTypeSymbol, bool> _mappingTypes = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<SyntaxTree, bool> _mappingTrees = new();
 
         private MappedViewSites(PinApis apis, INamedTypeSymbol? memoryMappedFile, INamedTypeSymbol? viewHandle, bool pmem)
         {
@@ -104,7 +106,8 @@ namespace PinAnalyzers
                         return HasPmem && IsPmemMapping(method) ? new PinSite(invocation, PinKind.MappedAddress, null) : null;
                     }
 
-                case IFieldReferenceOperation field when IsAddressType(field.Type) && !IsWrite(field) && field.Instance is null or IInstanceReferenceOperation:
+                case IFieldReferenceOperation field when IsAddressType(field.Type) && !IsWrite(field) && field.Instance is null or IInstanceReferenceOperation
+                    && field.Field.ContainingType is { } type && _mappingTypes.GetOrAdd(type, MentionsMapping):
                     return _mappedFields.GetOrAdd(field.Field, f => FieldHoldsView(f, field.SemanticModel, CancellationToken.None))
                         ? new PinSite(field, PinKind.MappedAddress, field)
                         : null;
@@ -263,6 +266,34 @@ namespace PinAnalyzers
                 IIncrementOrDecrementOperation => true,
                 _ => false,
             };
+
+        /// <summary>
+        /// The cheap gate before a pointer field's writes are bound: the type's source names a view pin or a libpmem mapping
+        /// (<c>AcquirePointer</c>, <c>DangerousGetHandle</c>, <c>pmem_map_file</c>, <c>pmem2_map_get_address</c>). A field
+        /// filled through a libpmem import under another name (<c>EntryPoint</c>) is followed only inside the method that maps.
+        /// </summary>
+        private bool MentionsMapping(INamedTypeSymbol type)
+        {
+            foreach (var reference in type.DeclaringSyntaxReferences)
+            {
+                if (_mappingTrees.GetOrAdd(reference.SyntaxTree, TreeMentionsMapping))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>A plain text search, once per file: no syntax walk, no binding.</summary>
+        private static bool TreeMentionsMapping(SyntaxTree tree)
+        {
+            var text = tree.GetText().ToString();
+            return text.IndexOf("AcquirePointer", StringComparison.Ordinal) >= 0
+                || text.IndexOf("DangerousGetHandle", StringComparison.Ordinal) >= 0
+                || text.IndexOf("pmem_map_file", StringComparison.Ordinal) >= 0
+                || text.IndexOf("pmem2_map_get_address", StringComparison.Ordinal) >= 0;
+        }
 
         /// <summary>A pointer field every write of which is a mapped view's or libpmem mapping's address.</summary>
         private bool FieldHoldsView(IFieldSymbol field, SemanticModel? model, CancellationToken cancellationToken)

@@ -199,7 +199,9 @@ namespace PinAnalyzers
             {
                 Flow.PinKind.GCHandle => Is(method, GCHandleFree),
                 Flow.PinKind.TypedHandle or Flow.PinKind.MemoryHandle or Flow.PinKind.Lease or Flow.PinKind.LeaseScope => method.Name == "Dispose" && method.Parameters.IsEmpty,
-                Flow.PinKind.ViewPointer => method.Name == "ReleasePointer" && method.Parameters.IsEmpty && method.ContainingType?.ToDisplayString() == "System.Runtime.InteropServices.SafeBuffer",
+                // SafeBuffer.ReleasePointer, or a look-alike view handle's (projects that polyfill System.IO.MemoryMappedFiles);
+                // the release paths check that it is called on the pin's own handle.
+                Flow.PinKind.ViewPointer => method.Name == "ReleasePointer" && method.Parameters.IsEmpty,
                 _ => false,
             };
 

@@ -285,4 +285,50 @@ public sealed class PIN4002ViewPointerNotReleasedTests
                 };
             }
             """, At0("is never released"));
+
+    [Fact]
+    public Task LookAlikeViewHandle_ReleaseCounts()
+        => Verify.VerifyAsync("""
+            namespace Microsoft.Win32.SafeHandles
+            {
+                // A polyfill of the view handle, as projects that target old frameworks carry.
+                public sealed unsafe class SafeMemoryMappedViewHandle
+                {
+                    public void AcquirePointer(ref byte* pointer) { }
+                    public void ReleasePointer() { }
+                }
+            }
+
+            namespace App
+            {
+                using Microsoft.Win32.SafeHandles;
+
+                static unsafe class Reader
+                {
+                    public static int Read(SafeMemoryMappedViewHandle handle)
+                    {
+                        byte* p = null;
+                        handle.AcquirePointer(ref p);
+                        var value = *p;
+                        handle.ReleasePointer();
+                        return value;
+                    }
+
+                    public static int Leak(SafeMemoryMappedViewHandle handle)
+                    {
+                        byte* p = null;
+                        {|#0:handle.AcquirePointer(ref p)|};
+                        return *p;
+                    }
+                }
+            }
+            """, At0("is never released"));
+
+    [Theory]
+    [InlineData("view.SafeMemoryMappedViewHandle.AcquirePointer(ref p); view.SafeMemoryMappedViewHandle.ReleasePointer(")]
+    [InlineData("view.SafeMemoryMappedViewHandle.AcquirePointer(ref ); try { } finally { view.")]
+    [InlineData("Unknown.SafeMemoryMappedViewHandle.AcquirePointer(ref p); return *p;")]
+    [InlineData("view.SafeMemoryMappedViewHandle.AcquirePointer(ref p, 1); goto missing;")]
+    public Task BrokenCode_NoCrash(string body)
+        => Verify.VerifyNoCrashAsync(Method("using var view = file.CreateViewAccessor(); byte* p = null; " + body).Replace("        }\n    }\n", ""));
 }
