@@ -669,7 +669,7 @@ public sealed partial class PIN9001PinSiteTests
             {
                 private GCHandle _kept;
 
-                public void Run(byte[] a, byte[] b, byte[] c, Memory<byte> m)
+                public void Run(byte[] a, byte[] b, byte[] c, byte[] d, Memory<byte> m)
                 {
                     var shortPin = [|GCHandle.Alloc(a, GCHandleType.Pinned)|];
                     shortPin.Free();
@@ -678,7 +678,8 @@ public sealed partial class PIN9001PinSiteTests
                     using var memoryPin = [|m.Pin()|];
                     fixed (byte* [|p = a|])
                     {
-                        _ = [|Unsafe.AsPointer(ref b[0])|];
+                        // d is pinned by nothing (b is, by the live handle in _kept: that one would be 'none').
+                        _ = [|Unsafe.AsPointer(ref d[0])|];
                     }
                 }
             }
