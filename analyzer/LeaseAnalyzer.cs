@@ -51,7 +51,7 @@ namespace PinAnalyzers
         }
 
         /// <summary>Lease acquisitions and scope entries.</summary>
-        private static PinSite? FindSite(IOperation operation, PinApis apis)
+        internal static PinSite? FindSite(IOperation operation, PinApis apis)
         {
             if (operation is not IInvocationOperation invocation)
             {
