@@ -55,6 +55,9 @@ namespace PinAnalyzers
 
         internal Compilation Compilation { get; }
 
+        /// <summary>Which lambdas and local functions run in place (one-level summaries, cached for the compilation).</summary>
+        internal Flow.SynchronousDelegates Delegates { get; } = new();
+
         internal INamedTypeSymbol GCHandle { get; }
 
         internal INamedTypeSymbol? GCHandleType { get; }

@@ -376,8 +376,53 @@ namespace PinAnalyzers.Flow
                     return RequestFact.EventSignaled;
 
                 default:
-                    return RequestFact.None;
+                    return CallsWaitingHelper(invocation) ? RequestFact.Complete : RequestFact.None;
             }
+        }
+
+        /// <summary>
+        /// A source method handed this request's OVERLAPPED that waits for it on every normal path
+        /// (<see cref="OverlappedWaitHelpers"/>): <c>OverlappedOperation(handle, ev, ReadFile(h, p, n, 0, ov), ov, out read)</c>.
+        /// </summary>
+        private bool CallsWaitingHelper(IInvocationOperation invocation)
+        {
+            var method = invocation.TargetMethod;
+            if (method.IsExtern || method.DeclaringSyntaxReferences.IsEmpty)
+            {
+                return false;
+            }
+
+            foreach (var argument in invocation.Arguments)
+            {
+                if (argument.Parameter is { } parameter && IsRequest(argument.Value) && OverlappedWaitHelpers.Waits(parameter))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// True when the statement that makes the request also finishes it after the call: the call is an argument of a
+        /// wait (a helper that waits, <see cref="CallsWaitingHelper"/>), so the wait runs once the call has returned.
+        /// </summary>
+        internal bool FinishesAroundCall(IOperation statement)
+        {
+            if (Kind != RequestKind.Overlapped)
+            {
+                return false;
+            }
+
+            foreach (var current in statement.SelfAndDescendants())
+            {
+                if (current is IInvocationOperation wait && !IsCall(wait) && Contains(wait) && OverlappedStep(wait, eventSignaled: false) == RequestFact.Complete)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>What a value says about the request, when it is compared or branched on; null when nothing.</summary>

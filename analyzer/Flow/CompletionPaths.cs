@@ -188,7 +188,7 @@ namespace PinAnalyzers.Flow
                             continue;
                         }
 
-                        if (_request.WaitsInPlace(operation))
+                        if (_request.WaitsInPlace(operation) || _request.FinishesAroundCall(operation))
                         {
                             return Verdict.Finished;
                         }

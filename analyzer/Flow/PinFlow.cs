@@ -197,6 +197,12 @@ namespace PinAnalyzers.Flow
                         return;
 
                     case IReturnOperation returned when ReferenceEquals(returned.ReturnedValue, value):
+                        if (_function.NestedFunctionOf(returned) is not null)
+                        {
+                            // Returned by a lambda that runs in place: the value goes back to the call that invoked it.
+                            return;
+                        }
+
                         if (returned.Kind == OperationKind.YieldReturn)
                         {
                             AddSink(PinSinkKind.Yield, returned, "yielded", role);
@@ -377,17 +383,18 @@ namespace PinAnalyzers.Flow
 
                 foreach (var reference in _function.ReferencesTo(holder))
                 {
-                    if (holder is ILocalSymbol or IParameterSymbol && _function.NestedFunctionOf(reference) is { } nested)
+                    if (holder is ILocalSymbol or IParameterSymbol && _function.NestedFunctionOf(reference) is { } nested && !IsDeclaredIn(holder, nested))
                     {
-                        if (!IsDeclaredIn(holder, nested))
+                        if (EscapingFunction(reference) is { } escaping)
                         {
-                            var by = nested is ILocalFunctionOperation localFunction
+                            var by = escaping is ILocalFunctionOperation localFunction
                                 ? $"captured by local function '{localFunction.Symbol.Name}'"
                                 : "captured by a lambda";
                             AddSink(PinSinkKind.Capture, reference, by, role);
+                            continue;
                         }
 
-                        continue;
+                        // Captured only by functions that run in place (retry(() => read(fd, p, n))): a use like any other.
                     }
 
                     if (IsWrite(reference))
@@ -597,6 +604,24 @@ namespace PinAnalyzers.Flow
                 {
                     Sinks.Add(new PinSink(kind, operation, description, role == Role.Address));
                 }
+            }
+
+            /// <summary>
+            /// The innermost lambda or local function between <paramref name="reference"/> and this function that may run
+            /// after the code that made it moves on (stored, returned, handed to a call that keeps or defers it); null when
+            /// every one of them runs in place (<see cref="SynchronousDelegates"/>).
+            /// </summary>
+            private IOperation? EscapingFunction(IOperation reference)
+            {
+                for (var current = reference.Parent; current is not null && !ReferenceEquals(current, _function.Function) && !ReferenceEquals(current, _function.Body); current = current.Parent)
+                {
+                    if (current is IAnonymousFunctionOperation or ILocalFunctionOperation && !_apis.Delegates.RunsInPlace(current, _function))
+                    {
+                        return current;
+                    }
+                }
+
+                return null;
             }
 
             private static bool IsDeclaredIn(ISymbol holder, IOperation nestedFunction)
