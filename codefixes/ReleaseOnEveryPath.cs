@@ -41,9 +41,11 @@ namespace PinAnalyzers.CodeFixes
             string? allocatedGuard = null,
             ImmutableHashSet<string>? readMethods = null,
             ImmutableHashSet<string>? readProperties = null,
-            ImmutableHashSet<string>? writableProperties = null)
+            ImmutableHashSet<string>? writableProperties = null,
+            bool releasesReceiver = false)
         {
             Kind = kind;
+            ReleasesReceiver = releasesReceiver;
             ReleaseName = releaseName;
             _isHolderType = isHolderType;
             Using = usingForm;
@@ -69,6 +71,13 @@ namespace PinAnalyzers.CodeFixes
 
         internal ReleaseUsing Using { get; }
 
+        /// <summary>
+        /// The pin is a call statement on the object that holds it (<c>view.AcquirePointer(ref p);</c>), released by
+        /// the same call on the same receiver (<c>view.ReleasePointer();</c>); any other use of the receiver is a read.
+        /// A second release is not harmless then: an early release on one path means no fix.
+        /// </summary>
+        internal bool ReleasesReceiver { get; }
+
         /// <summary>The property that says the pin is still held (<c>IsAllocated</c>), which guards a second release; null when releasing twice is harmless.</summary>
         internal string? AllocatedGuard { get; }
 
@@ -85,7 +94,7 @@ namespace PinAnalyzers.CodeFixes
         internal bool ReadsProperty(string name, ISymbol? symbol)
             => _readProperties is null ? symbol is IPropertySymbol { IsStatic: false } : _readProperties.Contains(name);
 
-        internal ReleaseKind With(PinApis apis) => new(Kind, ReleaseName, _isHolderType, Using, AllocatedGuard, _readMethods, _readProperties, WritableProperties) { Apis = apis };
+        internal ReleaseKind With(PinApis apis) => new(Kind, ReleaseName, _isHolderType, Using, AllocatedGuard, _readMethods, _readProperties, WritableProperties, ReleasesReceiver) { Apis = apis };
     }
 
     /// <summary>
@@ -93,10 +102,11 @@ namespace PinAnalyzers.CodeFixes
     /// pin kept in a local.
     /// </summary>
     /// <remarks>
-    /// PIN4002 (a view pointer from <c>SafeMemoryMappedViewHandle.AcquirePointer</c>) joins with one row once its pin
-    /// kind exists: <c>new ReleaseKind(PinKind.&lt;view kind&gt;, "ReleasePointer", (apis, t) =&gt; &lt;is SafeMemoryMappedViewHandle&gt;,
-    /// ReleaseUsing.Never, readMethods: null, readProperties: null)</c>, a <see cref="Find"/> case for its site, and
-    /// <c>PIN4002</c> in a fixer's ids (see the report of issue 10 and docs/rules/PIN4002.md).
+    /// PIN4002 (a view pointer from <c>SafeMemoryMappedViewHandle.AcquirePointer(ref p)</c>) joins with one row once
+    /// its pin kind exists — <c>new ReleaseKind(PinKind.&lt;view pointer&gt;, "ReleasePointer", (apis, t) =&gt; &lt;t is
+    /// SafeMemoryMappedViewHandle, by symbol&gt;, ReleaseUsing.Never, releasesReceiver: true)</c> — with its site
+    /// recognised by <see cref="Find"/> and <c>PIN4002</c> in a fixer's ids (a "Release in finally" fixer like
+    /// <see cref="FreeInFinallyCodeFix"/>). The receiver shape is tested in ReleaseOnEveryPathTests.
     /// </remarks>
     internal static class ReleaseKinds
     {
@@ -163,6 +173,19 @@ namespace PinAnalyzers.CodeFixes
             return block is null ? null : root.ReplaceNode(block.Value.Old, block.Value.New);
         }
 
+        /// <summary>The rewrite for a pin of the given row, its site not checked (for rows whose analyzer is not in yet).</summary>
+        internal static async Task<SyntaxNode?> RewriteAsync(Document document, SyntaxNode root, ExpressionSyntax pin, ReleaseKind kind, CancellationToken cancellationToken)
+        {
+            var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
+            if (model is null || PinApis.Create(model.Compilation) is not { } apis)
+            {
+                return null;
+            }
+
+            var block = new Rewriter(model, kind.With(apis), cancellationToken).Rewrite(pin);
+            return block is null ? null : root.ReplaceNode(block.Value.Old, block.Value.New);
+        }
+
         private enum Use
         {
             /// <summary>A call or property read that leaves the handle as it is.</summary>
@@ -188,6 +211,9 @@ namespace PinAnalyzers.CodeFixes
             private readonly CancellationToken _cancellationToken;
             private ISymbol _holder = null!;
             private SyntaxToken _holderName;
+
+            /// <summary>For <see cref="ReleaseKind.ReleasesReceiver"/>: the receiver of the pin call, which the release calls again.</summary>
+            private ExpressionSyntax? _receiver;
             private SyntaxTrivia _endOfLine = CarriageReturnLineFeed;
 
             internal Rewriter(SemanticModel model, ReleaseKind kind, CancellationToken cancellationToken)
@@ -236,12 +262,27 @@ namespace PinAnalyzers.CodeFixes
                         declared = false;
                         break;
 
+                    case ExpressionStatementSyntax callStatement when _kind.ReleasesReceiver
+                        && value == pin
+                        && pin is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { RawKind: (int)SyntaxKind.SimpleMemberAccessExpression, Expression: var receiver } }
+                        && ReceiverRoot(receiver) is { } rootName
+                        && _model.GetSymbolInfo(rootName, _cancellationToken).Symbol is ILocalSymbol { IsRef: false } or IParameterSymbol { RefKind: RefKind.None }:
+                        // view.AcquirePointer(ref p); — the holder is the variable the receiver starts from.
+                        _holder = _model.GetSymbolInfo(rootName, _cancellationToken).Symbol!;
+                        _holderName = rootName.Identifier;
+                        _receiver = receiver.WithoutTrivia();
+                        statement = callStatement;
+                        declared = true;
+                        break;
+
                     default:
                         // A discarded pin, an expression body, a pin inside a larger expression: no safe rewrite.
                         return null;
                 }
 
-                var holderType = _holder is ILocalSymbol l ? l.Type : ((IParameterSymbol)_holder).Type;
+                var holderType = _receiver is not null
+                    ? _model.GetTypeInfo(((MemberAccessExpressionSyntax)((InvocationExpressionSyntax)pin).Expression).Expression, _cancellationToken).Type
+                    : _holder is ILocalSymbol l ? l.Type : ((IParameterSymbol)_holder).Type;
                 if (!_kind.IsHolderType(holderType) || statement.Parent is not BlockSyntax block)
                 {
                     return null;
@@ -288,6 +329,12 @@ namespace PinAnalyzers.CodeFixes
 
                 if (!declared && !OutsideUsesAreSafe(statement, block))
                 {
+                    return null;
+                }
+
+                if (_receiver is not null && nestedRelease)
+                {
+                    // A release inside the region and another in the finally would release twice.
                     return null;
                 }
 
@@ -429,7 +476,7 @@ namespace PinAnalyzers.CodeFixes
             {
                 var release = ExpressionStatement(InvocationExpression(MemberAccessExpression(
                     SyntaxKind.SimpleMemberAccessExpression,
-                    IdentifierName(_holderName.WithoutTrivia()),
+                    _receiver ?? IdentifierName(_holderName.WithoutTrivia()),
                     IdentifierName(ReleaseName))));
                 if (!guarded)
                 {
@@ -458,12 +505,42 @@ namespace PinAnalyzers.CodeFixes
             }
 
             private bool Refers(ExpressionSyntax expression)
-                => expression is IdentifierNameSyntax identifier
+                => _receiver is not null
+                    ? SyntaxFactory.AreEquivalent(expression, _receiver) && ReceiverRoot(expression) is { } root
+                      && SymbolEqualityComparer.Default.Equals(_model.GetSymbolInfo(root, _cancellationToken).Symbol, _holder)
+                    : expression is IdentifierNameSyntax identifier
                     && identifier.Identifier.ValueText == _holder.Name
                     && SymbolEqualityComparer.Default.Equals(_model.GetSymbolInfo(identifier, _cancellationToken).Symbol, _holder);
 
+            /// <summary><c>view</c> for <c>view</c>, <c>view.SafeMemoryMappedViewHandle</c> and the like: a chain of member accesses on a variable.</summary>
+            private static IdentifierNameSyntax? ReceiverRoot(ExpressionSyntax receiver)
+            {
+                while (receiver is MemberAccessExpressionSyntax { RawKind: (int)SyntaxKind.SimpleMemberAccessExpression } access)
+                {
+                    receiver = access.Expression;
+                }
+
+                return receiver as IdentifierNameSyntax;
+            }
+
             private Use Classify(IdentifierNameSyntax identifier)
             {
+                if (_receiver is not null)
+                {
+                    // The receiver's variable: a release call on the same receiver, a reassignment, or a read.
+                    if (identifier.Parent is AssignmentExpressionSyntax assignment && assignment.Left == identifier
+                        || identifier.Parent is ArgumentSyntax argument && !argument.RefKindKeyword.IsKind(SyntaxKind.None))
+                    {
+                        return Use.Assignment;
+                    }
+
+                    var top = identifier.Ancestors().OfType<ExpressionSyntax>().TakeWhile(e => e is MemberAccessExpressionSyntax or InvocationExpressionSyntax).LastOrDefault();
+                    return top is InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0, Expression: MemberAccessExpressionSyntax release }
+                           && release.Name.Identifier.ValueText == ReleaseName && Refers(release.Expression)
+                        ? Use.Release
+                        : Use.Read;
+                }
+
                 switch (identifier.Parent)
                 {
                     case AssignmentExpressionSyntax assignment when assignment.Left == identifier && assignment.IsKind(SyntaxKind.SimpleAssignmentExpression):
