@@ -110,7 +110,8 @@ namespace PinAnalyzers.CodeFixes
                 case IParameterReferenceOperation { Parameter: { RefKind: RefKind.None } parameter } when !Captured(member, parameter, model, cancellationToken):
                     return RewriteForVariable(root, member, declaration, uses, parameter.Name, languageVersion, unsafeContext);
 
-                case IFieldReferenceOperation { Field: { IsReadOnly: false, IsConst: false, IsFixedSizeBuffer: false } field, Syntax: ExpressionSyntax fieldSyntax }:
+                case IFieldReferenceOperation { Field: { IsReadOnly: false, IsConst: false, IsFixedSizeBuffer: false } field, Syntax: ExpressionSyntax fieldSyntax } fieldReference
+                    when !InAFixedVariable(fieldReference):
                     return RewriteForField(root, model, member, block, declaration, handle, uses, field, valueType, fieldSyntax, languageVersion, unsafeContext, cancellationToken);
 
                 default:
@@ -260,6 +261,22 @@ namespace PinAnalyzers.CodeFixes
                 i.Identifier.ValueText == variable.Name
                 && i.Ancestors().TakeWhile(a => a != member).Any(a => a is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)
                 && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(i, cancellationToken).Symbol, variable));
+
+        /// <summary>
+        /// A field of a struct held in a local or a by-value parameter: it does not move, and a <c>fixed</c> over it does
+        /// not compile (CS0213). Left alone rather than guessed at.
+        /// </summary>
+        private static bool InAFixedVariable(IFieldReferenceOperation field)
+        {
+            var instance = field.Instance;
+            while (instance is IFieldReferenceOperation { Type.IsValueType: true } outer)
+            {
+                instance = outer.Instance;
+            }
+
+            return instance is ILocalReferenceOperation { Local.IsRef: false, Type.IsValueType: true }
+                or IParameterReferenceOperation { Parameter.RefKind: RefKind.None, Type.IsValueType: true };
+        }
 
         private static bool InUnsafeContext(SyntaxNode node)
             => node.AncestorsAndSelf().Any(a => a is UnsafeStatementSyntax

@@ -406,6 +406,44 @@ public sealed class PIN1004PinTheVariableCodeFixTests
             """);
 
     [Fact]
+    public Task FieldOfAStructLocal_NoFix()
+        => Verify.VerifyNoFixAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            struct Inner
+            {
+                public long Value;
+            }
+
+            struct Outer
+            {
+                public Inner Inner;
+            }
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern int fill(IntPtr value);
+
+                public static long Read()
+                {
+                    var outer = new Outer();
+                    var handle = {|PIN1004:GCHandle.Alloc(outer.Inner, GCHandleType.Pinned)|};
+                    try
+                    {
+                        fill(handle.AddrOfPinnedObject());
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+
+                    return outer.Inner.Value;
+                }
+            }
+            """);
+
+    [Fact]
     public Task UnsafeCodeNotAllowed_NoFix()
     {
         const string source = """
