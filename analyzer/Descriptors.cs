@@ -17,7 +17,16 @@ namespace PinAnalyzers
             internal const string MemoryHandles = "MemoryHandles";
             internal const string MappedViews = "MappedViews";
             internal const string Leases = "Leases";
+            internal const string Configuration = "Configuration";
         }
+
+        internal static readonly DiagnosticDescriptor PIN0001InvalidConfigurationValue = Create(
+            "PIN0001",
+            "Invalid PinAnalyzers configuration value",
+            "'{0}' has an invalid entry '{1}': the analyzers use {2} instead",
+            Categories.Configuration,
+            "A pin_analyzers.* value in .editorconfig or a global config that does not parse is ignored as a whole and the key's default is used, so the configuration the team wrote has no effect. Fix the entry named in the message.",
+            WellKnownDiagnosticTags.CompilationEnd);
 
         internal static readonly DiagnosticDescriptor PIN1001PinnedHandleOutlivesMethod = Create(
             "PIN1001",
@@ -66,7 +75,7 @@ namespace PinAnalyzers
             "Pinned pointer passed to a call that keeps it",
             "The pinned pointer is passed to '{0}', which keeps it after it returns, but the pin ends in this method{1}",
             Categories.PointerSafety,
-            "Asynchronous native APIs (overlapped I/O, aio, io_uring, RDMA registrations) and methods marked [RetainsPointer] use the buffer after the call returns. A pin that ends in this method (fixed, or a handle freed before returning) leaves them a dangling pointer.");
+            "Asynchronous native APIs (overlapped I/O, aio, io_uring, RDMA registrations), native libraries that keep a caller's buffer (SQLite SQLITE_STATIC binds, SDL surfaces and streams, font atlases, audio buffers, libcurl POST data, ...) and methods marked [RetainsPointer] use the buffer after the call returns. A pin that ends in this method (fixed, or a handle freed before returning) leaves them a dangling pointer.");
 
         internal static readonly DiagnosticDescriptor PIN2003AddressOfMovableMemory = Create(
             "PIN2003",
@@ -74,6 +83,13 @@ namespace PinAnalyzers
             "Unsafe.AsPointer takes the address of {0} without pinning it: the GC may move it",
             Categories.PointerSafety,
             "Unsafe.AsPointer does not pin. On heap memory — array elements, fields of classes, array or string data — the GC may move the object while the pointer is in use. Use fixed, a pinned handle, or the Pinned Object Heap.");
+
+        internal static readonly DiagnosticDescriptor PIN2004AddressOutlivesPin = Create(
+            "PIN2004",
+            "Address outlives its pin",
+            "The address from the pinned handle is {0}, but the handle is freed in this method: the pointer dangles once the object moves",
+            Categories.PointerSafety,
+            "A handle that is freed before the method returns pins its object only until Free. An address taken from it and kept longer (a field, a static, an array element, a collection, a return value, an out parameter, a capture) points into an object the GC may move or reclaim: a GC hole.");
 
         internal static readonly DiagnosticDescriptor PIN3001MemoryHandleOutlivesMethod = Create(
             "PIN3001",
@@ -88,6 +104,27 @@ namespace PinAnalyzers
             "The MemoryHandle {0}",
             Categories.MemoryHandles,
             "A MemoryHandle from Memory<T>.Pin() or IPinnable.Pin that is not disposed on every path, exceptional paths included, leaks its pin: the array stays pinned (its GCHandle is never freed) or the MemoryManager is never unpinned. Dispose it with using.");
+
+        internal static readonly DiagnosticDescriptor PIN4001MappedViewHandedToNativeCode = Create(
+            "PIN4001",
+            "Mapped view of a DAX file handed to native code",
+            "A pointer into the DAX mapping of {0} is passed to '{1}', which pins its pages long-term: the kernel refuses or cannot honour long-term pins of fs-DAX pages (truncate and hole punch must wait for them); hold it through a revocable lease (MappedViewLease), or use device-DAX or on-demand paging",
+            Categories.MappedViews,
+            "On a file-system DAX mount the pages of a mapped file are the file itself. A long-term pin of them (an RDMA registration, io_uring fixed buffers) blocks truncate and hole punch, and the kernel refuses or breaks such pins. Hold the mapping through a revocable MappedViewLease that the file's owner can revoke before truncating, map device-DAX (/dev/dax*) instead, or register with on-demand paging (IBV_ACCESS_ON_DEMAND).");
+
+        internal static readonly DiagnosticDescriptor PIN4002ViewPointerNotReleased = Create(
+            "PIN4002",
+            "View pointer is not released on every path",
+            "The view pointer from AcquirePointer {0}",
+            Categories.MappedViews,
+            "SafeMemoryMappedViewHandle.AcquirePointer adds a reference to the view that only ReleasePointer removes. A pointer that is not released on every path, exceptional paths included, keeps the view mapped after it is disposed: the mapping, and the file under it, are never let go. Release it in a finally block.");
+
+        internal static readonly DiagnosticDescriptor PIN4003ViewPointerWithoutPointerOffset = Create(
+            "PIN4003",
+            "View pointer used without PointerOffset",
+            "The view is created at offset {0}, but AcquirePointer returns the start of its page-aligned mapping: add '{1}.PointerOffset' to reach the offset",
+            Categories.MappedViews,
+            "A view created at an offset that is not a multiple of the allocation granularity is mapped from the aligned offset below it. AcquirePointer returns the start of that mapping; the requested offset is PointerOffset bytes further. Code that uses the pointer as is reads and writes the wrong bytes.");
 
         internal static readonly DiagnosticDescriptor PIN5001LeaseNotDisposed = Create(
             "PIN5001",
@@ -117,7 +154,7 @@ namespace PinAnalyzers
             Categories.Leases,
             "Revocation completes only when the holder stops using the memory and disposes the lease. A type that acquires a lease into a field and never looks at RevocationRequested cannot do that: the owner's truncate or reuse is refused for as long as the holder lives.");
 
-        private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description)
+        private static DiagnosticDescriptor Create(string id, string title, string messageFormat, string category, string description, params string[] customTags)
             => new(
                 id,
                 title,
@@ -126,6 +163,7 @@ namespace PinAnalyzers
                 DiagnosticSeverity.Warning,
                 isEnabledByDefault: true,
                 description: description,
-                helpLinkUri: HelpLinkRoot + id + ".md");
+                helpLinkUri: HelpLinkRoot + id + ".md",
+                customTags: customTags);
     }
 }

@@ -36,9 +36,12 @@ namespace PinAnalyzers
 
             var pinnedObjectHeap = new PinnedObjectHeap(apis);
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
+            var summaries = PinSummaries.For(apis);
             RegisterPinSites(
                 context,
-                operation => HandlePinSites.FindMemoryPin(operation, apis),
+                // Memory.Pin(), a helper of the compilation that returns a MemoryHandle (PinAll), and owners of a MemoryHandle.
+                operation => HandlePinSites.FindMemoryPin(operation, apis)
+                    ?? (summaries.FindSite(operation) is { } helper && (helper.Kind == PinKind.MemoryHandle || helper.Owner?.IsMemory == true) ? helper : null),
                 (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
@@ -50,21 +53,27 @@ namespace PinAnalyzers
                         }
 
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
-                        foreach (var diagnostic in Verdicts(fate, apis))
+                        var verdicts = site.Kind == PinKind.Owner ? PinnedHandleAnalyzer.OwnerVerdicts(fate, summaries, MemoryFamily) : Verdicts(fate, apis);
+                        foreach (var diagnostic in verdicts)
                         {
                             blockContext.ReportDiagnostic(diagnostic);
                         }
                     }
                 },
-                OperationKind.Invocation);
+                OperationKind.Invocation,
+                OperationKind.ObjectCreation,
+                OperationKind.Conversion);
         }
 
         /// <summary>
         /// At most one of PIN1003/PIN3001/PIN3002 per site: a pin kept past its loop iteration is PIN1003; else an
         /// escape is PIN3001; else a leak is PIN3002. A handle disposed on every path is only judged for PIN2002.
         /// </summary>
+        private static readonly PinnedHandleAnalyzer.OwnerFamily MemoryFamily = new(Descriptors.PIN3001MemoryHandleOutlivesMethod, Descriptors.PIN3002MemoryHandleNotDisposed);
+
         private static IEnumerable<Diagnostic> Verdicts(PinFate fate, PinApis apis)
         {
+            var by = PinnedHandleAnalyzer.PinnedBy(fate.Site);
             if (fate.Release == PinRelease.AllPaths)
             {
                 foreach (var sink in fate.Sinks)
@@ -81,14 +90,14 @@ namespace PinAnalyzers
             var location = fate.Site.Syntax.GetLocation();
             if (PinnedHandleAnalyzer.KeptPastIteration(fate) is { } kept)
             {
-                yield return Diagnostic.Create(Descriptors.PIN1003PinsAccumulateInLoop, location, kept);
+                yield return Diagnostic.Create(Descriptors.PIN1003PinsAccumulateInLoop, location, kept + by);
                 yield break;
             }
 
             if (FirstEscape(fate, apis) is { } escape)
             {
                 var what = escape.IsAddress ? "its address is " : "it is ";
-                yield return Diagnostic.Create(Descriptors.PIN3001MemoryHandleOutlivesMethod, location, what + escape.Description);
+                yield return Diagnostic.Create(Descriptors.PIN3001MemoryHandleOutlivesMethod, location, what + escape.Description + by);
                 yield break;
             }
 
@@ -98,7 +107,7 @@ namespace PinAnalyzers
                 yield break;
             }
 
-            yield return Diagnostic.Create(Descriptors.PIN3002MemoryHandleNotDisposed, location, fate.DescribeLeak("disposed"));
+            yield return Diagnostic.Create(Descriptors.PIN3002MemoryHandleNotDisposed, location, fate.DescribeLeak("disposed") + by);
         }
 
         /// <summary>

@@ -50,6 +50,7 @@ namespace PinAnalyzers
             MappedViewLease = compilation.GetTypeByMetadataName("PinAnalyzers.Leases.MappedViewLease");
             PinScope = compilation.GetTypeByMetadataName("PinAnalyzers.Leases.PinScope`1");
             MappedViewScope = compilation.GetTypeByMetadataName("PinAnalyzers.Leases.MappedViewScope");
+            SafeMemoryMappedViewHandle = compilation.GetTypeByMetadataName("Microsoft.Win32.SafeHandles.SafeMemoryMappedViewHandle");
             GCAllocateArray = GC is null ? ImmutableArray<IMethodSymbol>.Empty : Members<IMethodSymbol>(GC, "AllocateArray").AddRange(Members<IMethodSymbol>(GC, "AllocateUninitializedArray"));
         }
 
@@ -115,6 +116,9 @@ namespace PinAnalyzers
         internal INamedTypeSymbol? PinScope { get; }
 
         internal INamedTypeSymbol? MappedViewScope { get; }
+
+        /// <summary>The handle of a memory-mapped view (<c>AcquirePointer</c>/<c>ReleasePointer</c>), or null.</summary>
+        internal INamedTypeSymbol? SafeMemoryMappedViewHandle { get; }
 
         internal bool HasLeases => PinLease is not null || MappedViewLease is not null;
 
@@ -195,6 +199,7 @@ namespace PinAnalyzers
             {
                 Flow.PinKind.GCHandle => Is(method, GCHandleFree),
                 Flow.PinKind.TypedHandle or Flow.PinKind.MemoryHandle or Flow.PinKind.Lease or Flow.PinKind.LeaseScope => method.Name == "Dispose" && method.Parameters.IsEmpty,
+                Flow.PinKind.ViewPointer => method.Name == "ReleasePointer" && method.Parameters.IsEmpty && method.ContainingType?.ToDisplayString() == "System.Runtime.InteropServices.SafeBuffer",
                 _ => false,
             };
 

@@ -22,16 +22,20 @@ namespace PinAnalyzers
             Descriptors.PIN1003PinsAccumulateInLoop,
             Descriptors.PIN1004PinnedValueTypeIsBoxedCopy,
             Descriptors.PIN1005AddressOfUnpinnedHandle,
-            Descriptors.PIN2002PointerPassedToRetainingCall);
+            Descriptors.PIN2002PointerPassedToRetainingCall,
+            Descriptors.PIN2004AddressOutlivesPin);
 
         private protected override void OnCompilationStart(CompilationStartAnalysisContext context, PinApis apis)
         {
             var pinnedObjectHeap = new PinnedObjectHeap(apis);
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
+            var summaries = PinSummaries.For(apis);
             RegisterPinSites(
                 context,
-                // Memory pins (MemoryHandle) are MemoryHandleAnalyzer's: the 3xxx family.
-                operation => HandlePinSites.Find(operation, apis) is { Kind: not PinKind.MemoryHandle } site ? site : null,
+                // Memory pins (MemoryHandle, and owners of one) are MemoryHandleAnalyzer's: the 3xxx family.
+                operation => HandlePinSites.Find(operation, apis) is { Kind: not PinKind.MemoryHandle } site
+                    ? site
+                    : summaries.FindSite(operation) is { Kind: not PinKind.MemoryHandle } helper && helper.Owner?.IsMemory != true ? helper : null,
                 (blockContext, method, sites) =>
                 {
                     foreach (var site in sites)
@@ -50,14 +54,16 @@ namespace PinAnalyzers
                         }
 
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
-                        foreach (var diagnostic in Verdicts(fate))
+                        var verdicts = site.Kind == PinKind.Owner ? OwnerVerdicts(fate, summaries, HandleFamily) : Verdicts(fate);
+                        foreach (var diagnostic in verdicts)
                         {
                             blockContext.ReportDiagnostic(diagnostic);
                         }
                     }
                 },
                 OperationKind.Invocation,
-                OperationKind.ObjectCreation);
+                OperationKind.ObjectCreation,
+                OperationKind.Conversion);
 
             if (apis.GCHandleAddrOfPinnedObject is not null)
             {
@@ -73,6 +79,7 @@ namespace PinAnalyzers
         /// </summary>
         private static IEnumerable<Diagnostic> Verdicts(PinFate fate)
         {
+            var by = PinnedBy(fate.Site);
             if (fate.Release == PinRelease.AllPaths)
             {
                 foreach (var sink in fate.Sinks)
@@ -80,6 +87,11 @@ namespace PinAnalyzers
                     if (sink.Kind == PinSinkKind.RetainingCall && sink.IsAddress)
                     {
                         yield return RetainingCalls.Diagnose(sink);
+                    }
+                    else if (sink.IsAddress && IsDanglingEscape(sink))
+                    {
+                        // PIN2004: the handle is freed here, the address it gave lives on.
+                        yield return Diagnostic.Create(Descriptors.PIN2004AddressOutlivesPin, sink.Operation.Syntax.GetLocation(), sink.Description);
                     }
                 }
 
@@ -89,7 +101,7 @@ namespace PinAnalyzers
             var location = fate.Site.Syntax.GetLocation();
             if (KeptPastIteration(fate) is { } kept)
             {
-                yield return Diagnostic.Create(Descriptors.PIN1003PinsAccumulateInLoop, location, kept);
+                yield return Diagnostic.Create(Descriptors.PIN1003PinsAccumulateInLoop, location, kept + by);
                 yield break;
             }
 
@@ -97,11 +109,128 @@ namespace PinAnalyzers
             {
                 var sink = fate.Sinks[0];
                 var what = sink.IsAddress ? "its address is " : "it is ";
-                yield return Diagnostic.Create(Descriptors.PIN1001PinnedHandleOutlivesMethod, location, what + sink.Description);
+                yield return Diagnostic.Create(Descriptors.PIN1001PinnedHandleOutlivesMethod, location, what + sink.Description + by);
                 yield break;
             }
 
-            yield return Diagnostic.Create(Descriptors.PIN1002PinnedHandleNotFreed, location, fate.DescribeLeak("freed"));
+            yield return Diagnostic.Create(Descriptors.PIN1002PinnedHandleNotFreed, location, fate.DescribeLeak("freed") + by);
+        }
+
+        /// <summary>" (pinned by 'PinnedBuffer')" for a pin made by a helper of the compilation, else empty.</summary>
+        internal static string PinnedBy(PinSite site) => site.Helper is { } helper ? $" (pinned by '{helper}')" : string.Empty;
+
+        /// <summary>
+        /// PIN2004's escapes: an address kept where it outlives the method (DESIGN.md, "Dangling addresses"). A capture
+        /// counts only when the capturing function may run after the method returns; a retaining call stays PIN2002.
+        /// </summary>
+        private static bool IsDanglingEscape(PinSink sink)
+            => sink.Kind switch
+            {
+                PinSinkKind.Field or PinSinkKind.Property or PinSinkKind.Return or PinSinkKind.Yield or PinSinkKind.OutOrRefParameter => true,
+                PinSinkKind.ArrayElement or PinSinkKind.Collection => !IntoLocalContainer(sink.Operation),
+                PinSinkKind.Capture => PinFlow.CaptureMayOutliveCall(sink.Operation),
+                _ => false,
+            };
+
+        /// <summary>
+        /// An address put into an array or list of this method's own — <c>submit(new[] { a.AddrOfPinnedObject() })</c>, a
+        /// local <c>IntPtr[]</c> filled before the call — is used while the handle is held; only a container that leaves
+        /// the method (a field, a parameter's) keeps it past the <c>Free</c>.
+        /// </summary>
+        private static bool IntoLocalContainer(IOperation operation)
+        {
+            switch (operation)
+            {
+                case IArrayInitializerOperation:
+                    return true;
+                case ISimpleAssignmentOperation { Target: IArrayElementReferenceOperation element }:
+                    return element.ArrayReference.WalkDownConversions() is ILocalReferenceOperation;
+                case IArgumentOperation { Parent: IInvocationOperation { Instance: var instance } }:
+                    return instance.WalkDownConversions() is ILocalReferenceOperation;
+                default:
+                    return false;
+            }
+        }
+
+        private static readonly OwnerFamily HandleFamily = new(Descriptors.PIN1001PinnedHandleOutlivesMethod, Descriptors.PIN1002PinnedHandleNotFreed);
+
+        /// <summary>The descriptors a pin owner reports with: the handle family, or the memory family for owners of a MemoryHandle.</summary>
+        internal sealed class OwnerFamily
+        {
+            internal OwnerFamily(DiagnosticDescriptor outlives, DiagnosticDescriptor notReleased)
+            {
+                Outlives = outlives;
+                NotReleased = notReleased;
+            }
+
+            internal DiagnosticDescriptor Outlives { get; }
+
+            internal DiagnosticDescriptor NotReleased { get; }
+        }
+
+        /// <summary>
+        /// A pin owner made here (<c>new PinnedBuffer(a)</c>, <c>a.Pin()</c>, a conversion): PIN1003 when owners pile up past
+        /// their iteration; PIN1001 (PIN3001) only when a field or property of a type that never releases it keeps it — the
+        /// owner's own pin already reports where it is made; PIN1002 (PIN3002) when it is neither kept nor released on
+        /// every path. Returned, captured, added to a collection outside a loop or handed to another object's constructor,
+        /// the owner belongs to someone else: silent.
+        /// </summary>
+        internal static IEnumerable<Diagnostic> OwnerVerdicts(PinFate fate, PinSummaries summaries, OwnerFamily family)
+        {
+            var owner = fate.Site.Owner;
+            if (owner is null || fate.Release == PinRelease.AllPaths)
+            {
+                yield break;
+            }
+
+            var by = PinnedBy(fate.Site);
+            var location = fate.Site.Syntax.GetLocation();
+            if (KeptPastIteration(fate) is { } kept)
+            {
+                yield return Diagnostic.Create(Descriptors.PIN1003PinsAccumulateInLoop, location, kept + by);
+                yield break;
+            }
+
+            if (fate.Escapes)
+            {
+                foreach (var sink in fate.Sinks)
+                {
+                    if (!sink.IsAddress && HolderOf(sink) is { } holder && !summaries.HolderReleases(holder, owner))
+                    {
+                        var kind = holder is IFieldSymbol ? "field" : "property";
+                        var verb = owner.ReleaseVerb;
+                        yield return Diagnostic.Create(
+                            family.Outlives,
+                            location,
+                            $"it is stored in {kind} '{holder.Name}', which '{holder.ContainingType.Name}' never {(verb == "disposed" ? "disposes" : verb == "freed" ? "frees" : "closes")}{by}");
+                        yield break;
+                    }
+                }
+
+                yield break;
+            }
+
+            yield return Diagnostic.Create(family.NotReleased, location, fate.DescribeLeak(owner.ReleaseVerb) + by);
+        }
+
+        /// <summary>The field or property a sink stores the owner in, or null for other sinks.</summary>
+        private static ISymbol? HolderOf(PinSink sink)
+        {
+            switch (sink.Operation)
+            {
+                case ISimpleAssignmentOperation { Target: IFieldReferenceOperation field }:
+                    return field.Field;
+                case ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.IsIndexer: false } property }:
+                    return property.Property;
+                case ICoalesceAssignmentOperation { Target: IFieldReferenceOperation field }:
+                    return field.Field;
+                case IFieldInitializerOperation initializer when initializer.InitializedFields.Length == 1:
+                    return initializer.InitializedFields[0];
+                case IPropertyInitializerOperation initializer when initializer.InitializedProperties.Length == 1:
+                    return initializer.InitializedProperties[0];
+                default:
+                    return null;
+            }
         }
 
         /// <summary>How a pin made in a loop body is kept past the iteration, or null when it is not (PIN1003, shared with <see cref="MemoryHandleAnalyzer"/>).</summary>

@@ -19,7 +19,24 @@ namespace PinAnalyzers
             // A request that may still run names the path out of the pin: ": the I/O may still be pending when the fixed
             // statement ends via 'return'".
             var pending = sink.Pending is null ? string.Empty : ": " + sink.Pending;
+
+            // A catalogue API names why it keeps the pointer: ": the surface uses the pixel data until it is freed".
+            if (sink.Operation is IArgumentOperation argument
+                && argument.Parent is IInvocationOperation or IObjectCreationOperation
+                && TargetOf(argument.Parent) is { } method
+                && RetainingApis.Find(method, argument.Parameter, argument.Parent) is { Summary: { } summary })
+            {
+                pending += (pending.Length == 0 ? ": " : "; ") + summary;
+            }
+
             return Diagnostic.Create(Descriptors.PIN2002PointerPassedToRetainingCall, sink.Operation.Syntax.GetLocation(), name, pending);
         }
+
+        private static IMethodSymbol? TargetOf(IOperation? call) => call switch
+        {
+            IInvocationOperation invocation => invocation.TargetMethod,
+            IObjectCreationOperation creation => creation.Constructor,
+            _ => null,
+        };
     }
 }

@@ -271,6 +271,68 @@ public sealed class BrokenCodeTests
             """,
             ["PIN2001", "PIN2003"]),
 
+        ["PinOwnerHalfTyped"] = new("""
+            using System.Runtime.InteropServices;
+
+            sealed class PinnedBuffer : System.IDisposable
+            {
+                private GCHandle _handle;
+
+                public PinnedBuffer(byte[] array) => _handle = GCHandle.Alloc(array, GCHandleType.Pinned);
+
+                public static implicit operator PinnedBuffer(string text) => new(
+
+                public void Dispose() { _handle.Free(
+            }
+
+            static class Use
+            {
+                public static PinnedBuffer Pin(this byte[] a) => new(a, );
+
+                static void M(byte[] data)
+                {
+                    var b = new PinnedBuffer(
+                    PinnedBuffer c = "x";
+                    using var d = data.Pin(;
+                    for (;;) { new PinnedBuffer(data) }
+            """,
+            // A half-typed owner's uses are not judged as owners: nothing pins per iteration for sure, no address flows.
+            ["PIN1004", "PIN1005", "PIN2002", "PIN2004"]),
+
+        ["RetainingHelperAndCarrierHalfTyped"] = new("""
+            using System;
+            using System.Threading.Tasks;
+
+            unsafe struct Carrier
+            {
+                private IntPtr _p;
+                public Carrier(IntPtr p) { _p = p
+                public Carrier(int n, Unknown q) => _p = q;
+            }
+
+            unsafe static class Helpers
+            {
+                public static void Later(IntPtr p) => Task.Run(() => Use(p)
+                public static void Keep(byte* p) => s_p = p;
+                static void Use(IntPtr p) { }
+                public static GCHandle Again(byte[] a) => Again(a);
+
+                static Carrier M(byte[] data, Entry[] entries)
+                {
+                    fixed (byte* p = data)
+                    fixed (Entry* e = entries)
+                    {
+                        Later((IntPtr)p);
+                        Keep(p;
+                        var x = &e->;
+                        var y = (IntPtr)e[0].name;
+                        return new Carrier((IntPtr)p, );
+                    }
+                }
+            }
+            """,
+            ["PIN1004", "PIN1005", "PIN2004"]),
+
         ["TopLevelStatementsWithoutUnsafe"] = new("""
             using System.Runtime.CompilerServices;
             using System.Runtime.InteropServices;

@@ -202,6 +202,6 @@ public sealed partial class MetaTests
         return false;
     }
 
-    [GeneratedRegex("^PIN[1-9][0-9]{3}$")]
+    [GeneratedRegex("^PIN[0-9]{4}$")]
     private static partial Regex IdPattern();
 }

@@ -20,6 +20,9 @@ namespace PinAnalyzers.Flow
 
         /// <summary>For <c>fixed</c>: a local declared outside the statement and read after it ends.</summary>
         OuterLocal,
+
+        /// <summary>For a pin owner: handed to another object's constructor, which owns it from then on.</summary>
+        Handoff,
     }
 
     /// <summary>One escape of the pin value (or of a value derived from it).</summary>

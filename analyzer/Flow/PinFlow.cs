@@ -33,8 +33,17 @@ namespace PinAnalyzers.Flow
                 return new PinFate(site, fixedSinks, PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
             }
 
-            var paths = ReleasePaths.Analyze(site, function, apis, tracker.HandleHolders, tracker.Tokens, method.CancellationToken);
-            var sinks = CompletionPaths.Settle(tracker.Sinks.ToImmutable(), function, PinEnd.ForRelease(site, paths, tracker.HandleHolders), method.CancellationToken);
+            if (site.Kind == PinKind.MappedAddress)
+            {
+                // Nothing in the method releases a mapping's address: only its escapes matter.
+                return new PinFate(site, tracker.Sinks.ToImmutable(), PinRelease.AllPaths, PinLeakKind.None, null, null, EnclosingLoop(site.Operation, function), ImmutableArray<ISymbol>.Empty);
+            }
+
+            var paths = ReleasePaths.Analyze(site, function, apis, tracker.HandleHolders, tracker.Tokens, tracker.Transfers, method.CancellationToken);
+            var sinks = site.Kind == PinKind.ViewPointer
+                // A registration pins a mapped page long-term whenever the view pointer is released: no settling.
+                ? tracker.Sinks.ToImmutable()
+                : CompletionPaths.Settle(tracker.Sinks.ToImmutable(), function, PinEnd.ForRelease(site, paths, tracker.HandleHolders), method.CancellationToken);
             var release = paths.Leak == PinLeakKind.None
                 ? PinRelease.AllPaths
                 : paths.SawRelease || tracker.ReleaseCount > 0 ? PinRelease.SomePaths : PinRelease.NoPath;
@@ -48,6 +57,65 @@ namespace PinAnalyzers.Flow
                 paths.LeakingMember,
                 EnclosingLoop(site.Operation, function),
                 ImmutableArray.CreateRange(tracker.HandleHolders));
+        }
+
+        /// <summary>
+        /// The sinks that a pointer, <c>IntPtr</c> or span parameter reaches in its own method's body, for the one-level
+        /// summaries of <see cref="PinSummaries"/> (helpers that keep a pointer, constructors that store one). The body's
+        /// own calls are judged without summaries: one level, no recursion.
+        /// </summary>
+        internal static ImmutableArray<PinSink> ParameterSinks(IParameterSymbol parameter, FunctionFlow function, PinApis apis)
+        {
+            var tracker = new ValueTracker(new PinSite(function.Body, PinKind.Fixed, null), function, apis, PinFlowOptions.Default, useSummaries: false);
+            tracker.RunFrom(parameter);
+            return tracker.Sinks.ToImmutable();
+        }
+
+        /// <summary>
+        /// For a capture sink: true when the capturing lambda or local function may run after the call that made it returns
+        /// — it is stored in a field, property or event, returned, or handed to a call that schedules it (<c>Task.Run</c>,
+        /// <c>ContinueWith</c>, a thread, a timer). A lambda handed to an ordinary call (<c>Parallel.For</c>, LINQ) or kept in
+        /// a local runs while the caller waits, as far as the method shows.
+        /// </summary>
+        internal static bool CaptureMayOutliveCall(IOperation reference)
+        {
+            IOperation? function = null;
+            for (var current = reference.Parent; current is not null; current = current.Parent)
+            {
+                if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                {
+                    function = current;
+                }
+            }
+
+            if (function is ILocalFunctionOperation)
+            {
+                // Called by name in the method: it runs while the method runs, unless it is turned into a delegate (rare).
+                return false;
+            }
+
+            var value = function?.Parent;
+            while (value is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+            {
+                value = value.Parent;
+            }
+
+            switch (value)
+            {
+                case IArgumentOperation { Parent: IInvocationOperation invocation }:
+                    return invocation.TargetMethod.Name is "Run" or "StartNew" or "ContinueWith" or "QueueUserWorkItem" or "UnsafeQueueUserWorkItem"
+                        or "Register" or "UnsafeRegister" or "RegisterWaitForSingleObject" or "OnCompleted" or "UnsafeOnCompleted";
+                case IArgumentOperation { Parent: IObjectCreationOperation creation }:
+                    return creation.Type?.Name is "Thread" or "Timer" or "Task";
+                case ISimpleAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation }:
+                case IEventAssignmentOperation:
+                case IReturnOperation:
+                case IFieldInitializerOperation:
+                case IPropertyInitializerOperation:
+                    return true;
+                default:
+                    return false;
+            }
         }
 
         /// <summary>The innermost loop whose body (not its collection or condition) executes <paramref name="operation"/>.</summary>
@@ -82,16 +150,21 @@ namespace PinAnalyzers.Flow
             private readonly FunctionFlow _function;
             private readonly PinApis _apis;
             private readonly PinFlowOptions _options;
+            private readonly bool _useSummaries;
             private readonly HashSet<ISymbol> _addressHolders = new(SymbolEqualityComparer.Default);
             private readonly HashSet<IOperation> _sinkOperations = new();
 
-            internal ValueTracker(PinSite site, FunctionFlow function, PinApis apis, PinFlowOptions options)
+            internal ValueTracker(PinSite site, FunctionFlow function, PinApis apis, PinFlowOptions options, bool useSummaries = true)
             {
                 _site = site;
                 _function = function;
                 _apis = apis;
                 _options = options;
+                _useSummaries = useSummaries;
             }
+
+            /// <summary>Follows an address parameter of the function (for <see cref="ParameterSinks"/>).</summary>
+            internal void RunFrom(IParameterSymbol parameter) => Hold(parameter, Role.Address, token: false, writtenBy: null);
 
             internal ImmutableArray<PinSink>.Builder Sinks { get; } = ImmutableArray.CreateBuilder<PinSink>();
 
@@ -101,6 +174,22 @@ namespace PinAnalyzers.Flow
             internal HashSet<ISymbol> Tokens { get; } = new(SymbolEqualityComparer.Default);
 
             internal int ReleaseCount { get; private set; }
+
+            /// <summary>Hand-overs of the handle to a container released element-wise in a covering finally/using (<see cref="ContainerRelease"/>).</summary>
+            internal HashSet<SyntaxNode> Transfers { get; } = new();
+
+            /// <summary>True when <paramref name="handOver"/> gives the handle itself to a container that releases it: recorded as a release.</summary>
+            private bool ReleasedThrough(IOperation handOver, IOperation? container, Role role, bool token)
+            {
+                if (role != Role.Handle || token || !ContainerRelease.For(_apis.Compilation).Releases(_site, handOver, container, _function, _apis))
+                {
+                    return false;
+                }
+
+                Transfers.Add(handOver.Syntax);
+                ReleaseCount++;
+                return true;
+            }
 
             internal void Run()
             {
@@ -126,6 +215,37 @@ namespace PinAnalyzers.Flow
                             AddSink(PinSinkKind.OutOrRefParameter, outArgument, $"written to out parameter '{parameter.Parameter.Name}'", Role.Handle);
                             break;
                     }
+                }
+                else if (_site.Kind == PinKind.ViewPointer && _site.Operation is IInvocationOperation acquire)
+                {
+                    // view.SafeMemoryMappedViewHandle.AcquirePointer(ref p): the handle (or its view) is released, p is the address.
+                    foreach (var holder in MappedViewSites.HandleHolders(_site.Target))
+                    {
+                        HandleHolders.Add(holder);
+                    }
+
+                    if (acquire.Arguments.Length == 1)
+                    {
+                        var pointer = acquire.Arguments[0];
+                        switch (pointer.Value)
+                        {
+                            case ILocalReferenceOperation local:
+                                Hold(local.Local, Role.Address, token: false, writtenBy: null);
+                                break;
+                            case IFieldReferenceOperation field:
+                                AddSink(PinSinkKind.Field, pointer, DescribeField(field.Field), Role.Address);
+                                if (field.Instance is null or IInstanceReferenceOperation)
+                                {
+                                    Hold(field.Field, Role.Address, token: false, writtenBy: null);
+                                }
+
+                                break;
+                        }
+                    }
+                }
+                else if (_site.Kind == PinKind.MappedAddress)
+                {
+                    Visit(_site.Operation, Role.Address, token: false);
                 }
                 else
                 {
@@ -257,9 +377,42 @@ namespace PinAnalyzers.Flow
                             {
                                 Visit(addressOfElement, Role.Address, token: false);
                             }
+                            else if (parent.Parent is IFieldReferenceOperation member && ReferenceEquals(member.Instance, parent))
+                            {
+                                MemberOfPinnedMemory(member);
+                            }
                         }
 
                         return;
+                }
+            }
+
+            /// <summary>
+            /// <c>p->field</c>, <c>p[i].field.inner</c>: the memory itself, not an address — unless its address is taken
+            /// (<c>&amp;p->field</c>) or the member is a fixed-size buffer (<c>p[i].name</c> with <c>fixed byte name[256]</c>),
+            /// which reads as a pointer into the pinned memory.
+            /// </summary>
+            private void MemberOfPinnedMemory(IFieldReferenceOperation member)
+            {
+                for (var depth = 0; depth < 8; depth++)
+                {
+                    if (member.Field.IsFixedSizeBuffer || member.Type is IPointerTypeSymbol)
+                    {
+                        Visit(member, Role.Address, token: false);
+                        return;
+                    }
+
+                    switch (member.Parent)
+                    {
+                        case IAddressOfOperation addressOf:
+                            Visit(addressOf, Role.Address, token: false);
+                            return;
+                        case IFieldReferenceOperation nested when ReferenceEquals(nested.Instance, member):
+                            member = nested;
+                            continue;
+                        default:
+                            return;
+                    }
                 }
             }
 
@@ -284,7 +437,7 @@ namespace PinAnalyzers.Flow
 
                         return;
 
-                    case IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false } when ValueContainer(((IMemberReferenceOperation)target).Instance) is { } container:
+                    case IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false } when ValueContainer(((IMemberReferenceOperation)target).Instance, role) is { } container:
                         // A field of a struct value (an iovec, a WSABUF, an ibv_sge being filled in): the struct now
                         // carries the address; follow the struct, not the field.
                         switch (container)
@@ -315,7 +468,10 @@ namespace PinAnalyzers.Flow
                     case IPropertyReferenceOperation property:
                         if (property.Property.IsIndexer)
                         {
-                            AddSink(PinSinkKind.Collection, assignment, $"stored in {DescribeCollection(property.Instance)}", role);
+                            if (!ReleasedThrough(assignment, property.Instance, role, token))
+                            {
+                                AddSink(PinSinkKind.Collection, assignment, $"stored in {DescribeCollection(property.Instance)}", role);
+                            }
                         }
                         else
                         {
@@ -324,8 +480,17 @@ namespace PinAnalyzers.Flow
 
                         return;
 
-                    case IArrayElementReferenceOperation:
-                        AddSink(PinSinkKind.ArrayElement, assignment, "stored in an array element", role);
+                    case IArrayElementReferenceOperation { ArrayReference: ILocalReferenceOperation array } when _site.Kind is PinKind.ViewPointer or PinKind.MappedAddress:
+                        // A local array of addresses handed on as a whole (an iovec or IntPtr[] table).
+                        Hold(array.Local, role, token, assignment);
+                        return;
+
+                    case IArrayElementReferenceOperation element:
+                        if (!ReleasedThrough(assignment, element.ArrayReference, role, token))
+                        {
+                            AddSink(PinSinkKind.ArrayElement, assignment, "stored in an array element", role);
+                        }
+
                         return;
 
                     default:
@@ -342,21 +507,53 @@ namespace PinAnalyzers.Flow
             /// For a member assigned on a struct held by this function — a struct local, a by-value struct parameter, or
             /// a struct being created with an object initializer — the operation standing for that struct; else null.
             /// </summary>
-            private static IOperation? ValueContainer(IOperation? instance)
+            private IOperation? ValueContainer(IOperation? instance, Role role)
             {
+                if (_site.Kind is PinKind.ViewPointer or PinKind.MappedAddress && ElementContainer(instance) is { } buffer)
+                {
+                    // iovs[i].iov_base = p on a local iovec array or stackalloc buffer: the buffer carries the address.
+                    return buffer;
+                }
+
                 switch (instance)
                 {
                     case ILocalReferenceOperation { Type.IsValueType: true } local:
                         return local;
                     case IParameterReferenceOperation { Type.IsValueType: true, Parameter.RefKind: RefKind.None } parameter:
                         return parameter;
-                    case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver, Type.IsValueType: true } receiver:
+                    case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver } receiver when role == Role.Address || receiver.Type?.IsValueType == true:
+                        // An object initializer: the object being built carries the address (a class object too; a handle
+                        // stored in a class object's field stays a field store).
                         for (var current = receiver.Parent; current is not null; current = current.Parent)
                         {
                             if (current is IObjectCreationOperation or IAnonymousObjectCreationOperation)
                             {
                                 return current;
                             }
+                        }
+
+                        return null;
+                    default:
+                        return null;
+                }
+            }
+
+            /// <summary>For an element of a local array or a local pointer (<c>iovs[i]</c>, <c>*iovs</c>): the local.</summary>
+            private static IOperation? ElementContainer(IOperation? instance)
+            {
+                switch (instance)
+                {
+                    case IArrayElementReferenceOperation { ArrayReference: ILocalReferenceOperation array }:
+                        return array;
+                    case { Kind: OperationKind.None, Type.IsValueType: true } element:
+                        foreach (var child in element.ChildOperations)
+                        {
+                            if (child.WalkDownConversions() is ILocalReferenceOperation { Type: IPointerTypeSymbol } pointer)
+                            {
+                                return pointer;
+                            }
+
+                            break;
                         }
 
                         return null;
@@ -472,15 +669,47 @@ namespace PinAnalyzers.Flow
                     return;
                 }
 
+                if (_useSummaries && role == Role.Address && call is IObjectCreationOperation && PinSummaries.For(_apis).Stores(method, parameter))
+                {
+                    // new SpanByte(len, (IntPtr)p): a constructor of the compilation that stores the address; the value carries it.
+                    Visit(call, Role.Address, token: false);
+                    return;
+                }
+
                 if (_options.IsRetaining(method, parameter, call))
                 {
                     AddSink(PinSinkKind.RetainingCall, argument, $"passed to '{method.Name}', which keeps it", role);
                     return;
                 }
 
+                if (_useSummaries && (role == Role.Address || token) && PinSummaries.For(_apis).Keeps(method, parameter))
+                {
+                    // A helper of the compilation that stores the pointer, captures it in a continuation or hands it on
+                    // to a retaining call (one level).
+                    AddSink(PinSinkKind.RetainingCall, argument, $"passed to '{method.Name}', which keeps it", role);
+                    return;
+                }
+
+                if (_site.Kind == PinKind.Owner && role == Role.Handle && call is IObjectCreationOperation)
+                {
+                    // The owner handed to another object's constructor: that object owns it now (its type is judged where
+                    // it keeps the owner).
+                    AddSink(PinSinkKind.Handoff, argument, $"handed to a new '{call.Type?.Name}'", role);
+                    return;
+                }
+
                 if (instance is not null && IsCollectionAdd(method, instance))
                 {
-                    AddSink(PinSinkKind.Collection, argument, $"added to {DescribeCollection(instance)}", role);
+                    if (!ReleasedThrough(call, instance, role, token))
+                    {
+                        AddSink(PinSinkKind.Collection, argument, $"added to {DescribeCollection(instance)}", role);
+                    }
+                }
+                else if (instance?.Type is INamedTypeSymbol aggregate && role == Role.Handle && !method.IsStatic
+                    && ContainerRelease.For(_apis.Compilation).IsAggregate(aggregate, _site.Kind, _apis))
+                {
+                    // pins.Add(handle) on a type whose Dispose releases every element it holds.
+                    ReleasedThrough(call, instance, role, token);
                 }
             }
 
@@ -507,7 +736,8 @@ namespace PinAnalyzers.Flow
                 }
             }
 
-            private bool IsRelease(IMethodSymbol method) => _apis.IsRelease(_site.Kind, method);
+            private bool IsRelease(IMethodSymbol method)
+                => _site.Kind == PinKind.Owner ? _site.Owner?.IsRelease(method) == true : _apis.IsRelease(_site.Kind, method);
 
             /// <summary>
             /// Pointer or <c>IntPtr</c> arithmetic that yields an address (<c>p + n</c>, <c>(long)p + n</c>); not the
@@ -517,6 +747,13 @@ namespace PinAnalyzers.Flow
             {
                 if (binary.LeftOperand.Type is IPointerTypeSymbol && binary.RightOperand.Type is IPointerTypeSymbol)
                 {
+                    return false;
+                }
+
+                if (binary.OperatorKind == BinaryOperatorKind.Subtract
+                    && IsAddressLike(binary.LeftOperand.WalkDownConversions()?.Type) && IsAddressLike(binary.RightOperand.WalkDownConversions()?.Type))
+                {
+                    // (long)p - (long)origin: the distance between two addresses is an offset, whatever its type.
                     return false;
                 }
 

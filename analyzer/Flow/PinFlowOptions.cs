@@ -18,35 +18,6 @@ namespace PinAnalyzers.Flow
 
         internal static readonly PinFlowOptions Default = new(ImmutableHashSet<string>.Empty);
 
-        /// <summary>Well-known asynchronous native APIs that keep the buffer until the operation completes.</summary>
-        private static readonly ImmutableHashSet<string> s_wellKnown = ImmutableHashSet.Create(
-            StringComparer.Ordinal,
-            "aio_read",
-            "aio_write",
-            "aio_read64",
-            "aio_write64",
-            "io_uring_register_buffers",
-            "ibv_reg_mr",
-            "ibv_post_send",
-            "ibv_post_recv");
-
-        /// <summary>Windows calls that keep the buffer when given a non-null OVERLAPPED (asynchronous I/O).</summary>
-        private static readonly ImmutableHashSet<string> s_overlapped = ImmutableHashSet.Create(
-            StringComparer.Ordinal,
-            "ReadFile",
-            "WriteFile",
-            "ReadFileEx",
-            "WriteFileEx",
-            "DeviceIoControl",
-            "WSARecv",
-            "WSASend",
-            "WSARecvFrom",
-            "WSASendTo",
-            "ReadDirectoryChangesW",
-            "ConnectNamedPipe",
-            "TransmitFile",
-            "AcceptEx");
-
         private readonly ImmutableHashSet<string> _configured;
 
         private PinFlowOptions(ImmutableHashSet<string> configured)
@@ -58,8 +29,18 @@ namespace PinAnalyzers.Flow
         /// Parses <c>pin_analyzers.retaining_methods</c>: comma-separated <c>Namespace.Type.Method</c> or bare
         /// method names. A malformed value (an entry that is not a dotted identifier) falls back to the default.
         /// </summary>
-        internal static PinFlowOptions Parse(string? value)
+        internal static PinFlowOptions Parse(string? value) => ParseWithError(value, out _);
+
+        /// <summary>The PIN0001 check of <see cref="RetainingMethodsKey"/>: the first malformed entry, or null.</summary>
+        internal static ConfigurationError? Validate(string value)
         {
+            ParseWithError(value, out var error);
+            return error;
+        }
+
+        private static PinFlowOptions ParseWithError(string? value, out ConfigurationError? error)
+        {
+            error = null;
             if (string.IsNullOrWhiteSpace(value))
             {
                 return Default;
@@ -76,6 +57,7 @@ namespace PinAnalyzers.Flow
 
                 if (!IsDottedIdentifier(entry))
                 {
+                    error = new ConfigurationError(entry, "no configured retaining methods (only [RetainsPointer] and the well-known asynchronous APIs)");
                     return Default;
                 }
 
@@ -88,7 +70,8 @@ namespace PinAnalyzers.Flow
         /// <summary>
         /// True when the call keeps the pointer passed as <paramref name="parameter"/>: the method or parameter
         /// carries an attribute named <c>RetainsPointerAttribute</c> (any namespace), the method is configured
-        /// in <c>pin_analyzers.retaining_methods</c>, or it is one of the well-known asynchronous native APIs.
+        /// in <c>pin_analyzers.retaining_methods</c>, or <see cref="RetainingApis"/> lists it (the asynchronous I/O
+        /// and RDMA APIs, and the libraries that keep a caller's buffer).
         /// </summary>
         internal bool IsRetaining(IMethodSymbol method, IParameterSymbol? parameter, IOperation call)
         {
@@ -97,13 +80,7 @@ namespace PinAnalyzers.Flow
                 return true;
             }
 
-            var name = method.Name;
-            if (s_wellKnown.Contains(name) || name.StartsWith("io_uring_prep_", StringComparison.Ordinal))
-            {
-                return true;
-            }
-
-            if (s_overlapped.Contains(name) && HasNonNullOverlapped(call))
+            if (RetainingApis.Find(method, parameter, call) is not null)
             {
                 return true;
             }
@@ -113,70 +90,14 @@ namespace PinAnalyzers.Flow
                 return false;
             }
 
+            var name = method.Name;
             if (_configured.Contains(name))
             {
                 return true;
             }
 
             var type = method.ContainingType;
-            return type is not null && _configured.Contains(QualifiedName(type) + "." + name);
-        }
-
-        private static string QualifiedName(INamedTypeSymbol type)
-        {
-            var name = type.Name;
-            for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
-            {
-                name = outer.Name + "." + name;
-            }
-
-            var ns = type.ContainingNamespace;
-            return ns is null || ns.IsGlobalNamespace ? name : ns.ToDisplayString() + "." + name;
-        }
-
-        private static bool HasNonNullOverlapped(IOperation call)
-        {
-            var arguments = call switch
-            {
-                IInvocationOperation invocation => invocation.Arguments,
-                _ => ImmutableArray<IArgumentOperation>.Empty,
-            };
-
-            foreach (var argument in arguments)
-            {
-                var parameter = argument.Parameter;
-                if (parameter is null)
-                {
-                    continue;
-                }
-
-                var typeName = parameter.Type is IPointerTypeSymbol pointer ? pointer.PointedAtType.Name : parameter.Type.Name;
-                if (parameter.Name.IndexOf("overlapped", StringComparison.OrdinalIgnoreCase) < 0
-                    && typeName.IndexOf("OVERLAPPED", StringComparison.OrdinalIgnoreCase) < 0)
-                {
-                    continue;
-                }
-
-                return !IsNull(argument.Value);
-            }
-
-            return false;
-        }
-
-        private static bool IsNull(IOperation value)
-        {
-            var stripped = value.WalkDownConversions();
-            if (stripped is IDefaultValueOperation || stripped is ILiteralOperation { ConstantValue: { HasValue: true, Value: null } })
-            {
-                return true;
-            }
-
-            if (stripped?.ConstantValue is { HasValue: true } constant)
-            {
-                return constant.Value is null || (constant.Value is int i && i == 0) || (constant.Value is long l && l == 0);
-            }
-
-            return stripped is IFieldReferenceOperation { Field.Name: "Zero" } zero && zero.Field.ContainingType?.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr;
+            return type is not null && _configured.Contains(RetainingApis.QualifiedName(type) + "." + name);
         }
 
         private static bool IsDottedIdentifier(string entry)

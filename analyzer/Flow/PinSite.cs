@@ -23,6 +23,24 @@ namespace PinAnalyzers.Flow
 
         /// <summary><c>lease.Enter()</c> / <c>TryEnter</c>: an in-flight use, released by the scope's <c>Dispose()</c>.</summary>
         LeaseScope,
+
+        /// <summary>
+        /// <c>SafeMemoryMappedViewHandle.AcquirePointer(ref p)</c>: the view's address in <c>p</c>, released by
+        /// <c>ReleasePointer()</c> on the same handle.
+        /// </summary>
+        ViewPointer,
+
+        /// <summary>
+        /// An address into a mapping that nothing in the method releases: <c>DangerousGetHandle()</c> of a view handle, a
+        /// libpmem mapping (<c>pmem_map_file</c>), or a field that holds a mapped view's address. Only its escapes matter.
+        /// </summary>
+        MappedAddress,
+
+        /// <summary>
+        /// A pin made by a helper of the compilation (<see cref="PinSummaries"/>): <c>new Owner(…)</c>, a method or conversion
+        /// that returns one; released by the owner's releasing member (<see cref="PinOwner"/>).
+        /// </summary>
+        Owner,
     }
 
     /// <summary>
@@ -36,6 +54,20 @@ namespace PinAnalyzers.Flow
             Kind = kind;
             Target = target;
         }
+
+        /// <summary>A pin made by a helper: <paramref name="helper"/> names it in messages.</summary>
+        internal PinSite(IOperation operation, PinKind kind, PinOwner? owner, string helper)
+            : this(operation, kind, null)
+        {
+            Owner = owner;
+            Helper = helper;
+        }
+
+        /// <summary>For <see cref="PinKind.Owner"/>: the owner type's summary.</summary>
+        internal PinOwner? Owner { get; }
+
+        /// <summary>For a pin made by a helper of the compilation: its name ("PinnedBuffer", "PinAll"); else null.</summary>
+        internal string? Helper { get; }
 
         private PinSite(IVariableDeclaratorOperation declarator, SyntaxNode fixedStatement)
             : this(declarator, PinKind.Fixed, declarator.Initializer?.Value)

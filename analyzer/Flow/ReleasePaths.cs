@@ -24,19 +24,23 @@ namespace PinAnalyzers.Flow
         private readonly ControlFlowGraph _graph;
         private readonly HashSet<ISymbol> _holders;
         private readonly HashSet<ISymbol> _tokens;
+        private readonly HashSet<SyntaxNode> _transfers;
         private readonly CancellationToken _cancellationToken;
         private readonly Dictionary<CaptureId, IOperation> _captures = new();
         private readonly Dictionary<IOperation, Effect> _effects = new();
         private readonly Dictionary<ControlFlowRegion, bool> _finallyReleases = new();
+        private readonly ThrowSummaries _throws;
 
-        private ReleasePaths(PinSite site, PinApis apis, ControlFlowGraph graph, HashSet<ISymbol> holders, HashSet<ISymbol> tokens, CancellationToken cancellationToken)
+        private ReleasePaths(PinSite site, PinApis apis, ControlFlowGraph graph, HashSet<ISymbol> holders, HashSet<ISymbol> tokens, HashSet<SyntaxNode> transfers, CancellationToken cancellationToken)
         {
+            _transfers = transfers;
             _site = site;
             _apis = apis;
             _graph = graph;
             _holders = holders;
             _tokens = tokens;
             _cancellationToken = cancellationToken;
+            _throws = ThrowSummaries.For(apis.Compilation);
         }
 
         internal PinLeakKind Leak { get; private set; }
@@ -54,16 +58,17 @@ namespace PinAnalyzers.Flow
         /// <summary>True when the graph operation <paramref name="operation"/> makes the pin again (for <see cref="CompletionPaths"/>).</summary>
         internal bool Pins(IOperation operation) => _graph is not null && EffectOf(operation).PinsHere;
 
-        internal static ReleasePaths Analyze(PinSite site, FunctionFlow function, PinApis apis, HashSet<ISymbol> holders, HashSet<ISymbol> tokens, CancellationToken cancellationToken)
+        /// <param name="transfers">Hand-overs to a container released element-wise in a covering finally (<see cref="ContainerRelease"/>): releases.</param>
+        internal static ReleasePaths Analyze(PinSite site, FunctionFlow function, PinApis apis, HashSet<ISymbol> holders, HashSet<ISymbol> tokens, HashSet<SyntaxNode> transfers, CancellationToken cancellationToken)
         {
             var graph = function.Graph;
             if (graph is null)
             {
                 // No graph (broken code Roslyn cannot lower): claim nothing.
-                return new ReleasePaths(site, apis, null!, holders, tokens, cancellationToken);
+                return new ReleasePaths(site, apis, null!, holders, tokens, transfers, cancellationToken);
             }
 
-            var paths = new ReleasePaths(site, apis, graph, holders, tokens, cancellationToken);
+            var paths = new ReleasePaths(site, apis, graph, holders, tokens, transfers, cancellationToken);
             paths.Run();
             return paths;
         }
@@ -89,6 +94,13 @@ namespace PinAnalyzers.Flow
                 {
                     if (EffectOf(block.Operations[i]).PinsHere)
                     {
+                        if (EffectOf(block.Operations[i]).Transfers)
+                        {
+                            // list.Add(GCHandle.Alloc(...)) into a container released in a covering finally.
+                            SawRelease = true;
+                            return;
+                        }
+
                         var search = new Search(this, bounds: null, followExceptions: true);
                         search.Explore(block, i + 1, fromPin: true);
                         return;
@@ -146,8 +158,9 @@ namespace PinAnalyzers.Flow
         /// <summary>What one operation of a block does to the pin, computed once.</summary>
         private readonly struct Effect
         {
-            internal Effect(bool pinsHere, bool releases, IOperation? throwing, string? throwingMember)
+            internal Effect(bool pinsHere, bool releases, IOperation? throwing, string? throwingMember, bool transfers = false)
             {
+                Transfers = transfers;
                 PinsHere = pinsHere;
                 Releases = releases;
                 Throwing = throwing;
@@ -157,6 +170,9 @@ namespace PinAnalyzers.Flow
             internal bool PinsHere { get; }
 
             internal bool Releases { get; }
+
+            /// <summary>The release is a hand-over to a container that releases it (<see cref="ContainerRelease"/>).</summary>
+            internal bool Transfers { get; }
 
             internal IOperation? Throwing { get; }
 
@@ -172,6 +188,7 @@ namespace PinAnalyzers.Flow
 
             var pins = false;
             var releases = false;
+            var transfers = false;
             IOperation? throwing = null;
             string? member = null;
             foreach (var current in operation.SelfAndDescendants())
@@ -184,6 +201,11 @@ namespace PinAnalyzers.Flow
                 {
                     releases = true;
                 }
+                else if (_transfers.Count > 0 && current is IInvocationOperation or ISimpleAssignmentOperation && _transfers.Contains(current.Syntax))
+                {
+                    releases = true;
+                    transfers = true;
+                }
                 else if (throwing is null && MayThrow(current) is { } name)
                 {
                     throwing = current;
@@ -191,7 +213,7 @@ namespace PinAnalyzers.Flow
                 }
             }
 
-            var effect = new Effect(pins, releases, throwing, member);
+            var effect = new Effect(pins, releases, throwing, member, transfers);
             _effects[operation] = effect;
             return effect;
         }
@@ -207,7 +229,9 @@ namespace PinAnalyzers.Flow
 
         private bool IsRelease(IInvocationOperation invocation)
         {
-            var isRelease = _apis.IsRelease(_site.Kind, invocation.TargetMethod);
+            var isRelease = _site.Kind == PinKind.Owner
+                ? _site.Owner?.IsRelease(invocation.TargetMethod) == true
+                : _apis.IsRelease(_site.Kind, invocation.TargetMethod);
             return isRelease && RefersToPin(invocation.Instance, token: false);
         }
 
@@ -234,6 +258,10 @@ namespace PinAnalyzers.Flow
                         return (token ? _tokens : _holders).Contains(parameter.Parameter);
                     case IFieldReferenceOperation field:
                         return field.Instance is null or IInstanceReferenceOperation && (token ? _tokens : _holders).Contains(field.Field);
+                    case IPropertyReferenceOperation { Property.Name: "SafeMemoryMappedViewHandle", Instance: { } view } when _site.Kind == PinKind.ViewPointer:
+                        // accessor.SafeMemoryMappedViewHandle.ReleasePointer(): the view stands for its handle.
+                        operation = view;
+                        continue;
                     case IInvocationOperation { TargetMethod.Name: "FromIntPtr", Arguments.Length: 1 } fromIntPtr when !token:
                         return RefersToPin(fromIntPtr.Arguments[0].Value, token: true);
                     default:
@@ -258,6 +286,11 @@ namespace PinAnalyzers.Flow
                             return null;
                         }
 
+                        if (method.MethodKind != MethodKind.DelegateInvoke && _throws.CannotThrow(method))
+                        {
+                            return null;
+                        }
+
                         return method.MethodKind == MethodKind.DelegateInvoke ? DescribeDelegate(invocation) : method.Name;
                     }
 
@@ -274,7 +307,18 @@ namespace PinAnalyzers.Flow
                             return null;
                         }
 
+                        if (_site.Kind == PinKind.ViewPointer && property.Property.Name is "SafeMemoryMappedViewHandle" or "PointerOffset" or "ByteLength")
+                        {
+                            // The mapped view's own members, read on a view whose pointer is acquired.
+                            return null;
+                        }
+
                         if (IsNonThrowingType(containing) || (property.Property.Name is "Length" or "LongLength" && IsLengthOwner(containing)))
+                        {
+                            return null;
+                        }
+
+                        if (AccessorsCannotThrow(property))
                         {
                             return null;
                         }
@@ -287,6 +331,21 @@ namespace PinAnalyzers.Flow
 
                 default:
                     return null;
+            }
+        }
+
+        /// <summary>The accessors this reference runs (get, set, or both for <c>+=</c>) are source members that cannot throw.</summary>
+        private bool AccessorsCannotThrow(IPropertyReferenceOperation property)
+        {
+            var symbol = property.Property;
+            switch (property.Parent)
+            {
+                case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, property):
+                    return _throws.CannotThrow(symbol.SetMethod);
+                case ICompoundAssignmentOperation or IIncrementOrDecrementOperation or ICoalesceAssignmentOperation:
+                    return _throws.CannotThrow(symbol.GetMethod) && _throws.CannotThrow(symbol.SetMethod);
+                default:
+                    return _throws.CannotThrow(symbol.GetMethod);
             }
         }
 
@@ -315,7 +374,7 @@ namespace PinAnalyzers.Flow
             }
 
             if (type.SpecialType is SpecialType.System_IntPtr or SpecialType.System_UIntPtr || _apis.IsHandleType(type) || _apis.IsMemoryHandle(type)
-                || _apis.IsLease(type) || _apis.IsLeaseScope(type))
+                || _apis.IsLease(type) || _apis.IsLeaseScope(type) || _site.Owner?.IsOwnType(type) == true)
             {
                 return true;
             }

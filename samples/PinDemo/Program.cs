@@ -5,7 +5,7 @@ namespace PinDemo
 {
     /// <summary>
     /// Moves some audio and some bytes through a pipe with libc read/write. Build it to see the
-    /// PinAnalyzers warnings (PIN1001, PIN1002); run it to see that the code works all the same —
+    /// PinAnalyzers warnings (PIN1001, PIN1002, PIN4001); run it to see that the code works all the same —
     /// pin bugs do not crash, they fragment the heap and leak handles quietly.
     /// </summary>
     internal static class Program
@@ -46,6 +46,20 @@ namespace PinDemo
                 byte[] pcm = new byte[ring.DrainTo(socket.WriteFd, 4)];
                 socket.ReceiveExactly(pcm);
                 Console.WriteLine($"PinnedRingBuffer:       drained {pcm.Length} bytes, first sample {BitConverter.ToInt16(pcm)}; {ring.Capacity} samples on the Pinned Object Heap");
+            }
+
+            // A persistent-memory log, only where /mnt/pmem0 exists (never on CI): its RDMA registration is PIN4001.
+            using (var log = PmemLog.TryOpen())
+            {
+                if (log is null)
+                {
+                    Console.WriteLine($"PmemLog:                {PmemLog.LogPath} is not on this machine, skipped");
+                }
+                else
+                {
+                    log.Append(hello);
+                    Console.WriteLine($"PmemLog:                appended {log.Length} bytes to {PmemLog.LogPath}");
+                }
             }
 
             return 0;

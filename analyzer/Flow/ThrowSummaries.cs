@@ -1,0 +1,247 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace PinAnalyzers.Flow
+{
+    /// <summary>
+    /// The "cannot throw" summary of source-defined members (DESIGN.md, the can-throw policy): an auto-property
+    /// accessor, a <c>return field;</c> / <c>=&gt; field</c> getter, and a member whose body holds nothing that can
+    /// throw under the same policy — field and local reads and writes, literals, arithmetic other than division, and
+    /// reads of auto-properties. One level deep: a call in the body counts as throwing; nothing is followed.
+    /// Computed lazily, once per member per compilation (shared by every analyzer and site).
+    /// </summary>
+    /// <remarks>
+    /// Read from syntax, with member kinds looked up by name on the containing type, because the members may sit in
+    /// other trees whose semantic model an analyzer should not build. Anything not recognised counts as throwing.
+    /// </remarks>
+    internal sealed class ThrowSummaries
+    {
+        private static readonly ConditionalWeakTable<Compilation, ThrowSummaries> s_byCompilation = new();
+
+        private readonly ConcurrentDictionary<IMethodSymbol, bool> _cannotThrow = new(SymbolEqualityComparer.Default);
+        private readonly bool _checkOverflow;
+
+        private ThrowSummaries(Compilation compilation) => _checkOverflow = compilation.Options.CheckOverflow;
+
+        internal static ThrowSummaries For(Compilation compilation) => s_byCompilation.GetValue(compilation, c => new ThrowSummaries(c));
+
+        /// <summary>True when a call of <paramref name="method"/> (an accessor, method or local function) cannot throw.</summary>
+        internal bool CannotThrow(IMethodSymbol? method)
+        {
+            method = (method?.ReducedFrom ?? method)?.OriginalDefinition;
+            return method is not null && method.DeclaringSyntaxReferences.Length == 1 && _cannotThrow.GetOrAdd(method, Compute);
+        }
+
+        private bool Compute(IMethodSymbol method)
+        {
+            // A call that may dispatch elsewhere runs a body we cannot see.
+            if (method.IsAbstract || method.IsVirtual || method.IsExtern
+                || (method.IsOverride && !method.IsSealed && !method.ContainingType.IsSealed)
+                || method.ContainingType is null || method.ContainingType.TypeKind == TypeKind.Interface
+                || method.PartialImplementationPart is not null)
+            {
+                return false;
+            }
+
+            var syntax = method.DeclaringSyntaxReferences[0].GetSyntax();
+            var body = new Body(this, method);
+            switch (syntax)
+            {
+                case AccessorDeclarationSyntax { Body: null, ExpressionBody: null }:
+                    // An auto-property accessor (get; set; init;) reads or writes its backing field.
+                    return IsAutoProperty(method.AssociatedSymbol as IPropertySymbol);
+                case AccessorDeclarationSyntax accessor:
+                    return accessor.ExpressionBody is { } accessorArrow ? body.Expression(accessorArrow.Expression) : body.Statement(accessor.Body!);
+                case ArrowExpressionClauseSyntax propertyArrow:
+                    // int X => _x;
+                    return body.Expression(propertyArrow.Expression);
+                case MethodDeclarationSyntax { ExpressionBody: { } methodArrow }:
+                    return body.Expression(methodArrow.Expression);
+                case MethodDeclarationSyntax { Body: { } block }:
+                    return body.Statement(block);
+                case LocalFunctionStatementSyntax local:
+                    return local.ExpressionBody is { } localArrow ? body.Expression(localArrow.Expression) : local.Body is { } localBlock && body.Statement(localBlock);
+                default:
+                    return false;
+            }
+        }
+
+        /// <summary>An auto-property: its accessors are compiler-generated field accesses.</summary>
+        private static bool IsAutoProperty(IPropertySymbol? property)
+        {
+            if (property is null || property.IsAbstract || property.IsVirtual || property.IsExtern || property.IsIndexer
+                || (property.IsOverride && !property.IsSealed && !property.ContainingType.IsSealed))
+            {
+                return false;
+            }
+
+            foreach (var member in property.ContainingType.GetMembers())
+            {
+                if (member is IFieldSymbol field && SymbolEqualityComparer.Default.Equals(field.AssociatedSymbol, property))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Judges one body's syntax against the policy.</summary>
+        private readonly struct Body
+        {
+            private readonly ThrowSummaries _owner;
+            private readonly IMethodSymbol _method;
+
+            internal Body(ThrowSummaries owner, IMethodSymbol method)
+            {
+                _owner = owner;
+                _method = method;
+            }
+
+            internal bool Statement(StatementSyntax statement)
+            {
+                switch (statement)
+                {
+                    case BlockSyntax block:
+                        foreach (var inner in block.Statements)
+                        {
+                            if (!Statement(inner))
+                            {
+                                return false;
+                            }
+                        }
+
+                        return true;
+                    case ReturnStatementSyntax returned:
+                        return returned.Expression is null || Expression(returned.Expression);
+                    case ExpressionStatementSyntax expression:
+                        return Expression(expression.Expression);
+                    case EmptyStatementSyntax:
+                        return true;
+                    case IfStatementSyntax branch:
+                        return Expression(branch.Condition) && Statement(branch.Statement) && (branch.Else is null || Statement(branch.Else.Statement));
+                    case LocalDeclarationStatementSyntax { UsingKeyword.RawKind: 0, AwaitKeyword.RawKind: 0 } declaration:
+                        foreach (var variable in declaration.Declaration.Variables)
+                        {
+                            if (variable.Initializer is { } initializer && !Expression(initializer.Value))
+                            {
+                                return false;
+                            }
+                        }
+
+                        return true;
+                    default:
+                        return false;
+                }
+            }
+
+            internal bool Expression(ExpressionSyntax expression)
+            {
+                switch (expression)
+                {
+                    case LiteralExpressionSyntax or DefaultExpressionSyntax or ThisExpressionSyntax:
+                        return true;
+                    case ParenthesizedExpressionSyntax parenthesized:
+                        return Expression(parenthesized.Expression);
+                    case IdentifierNameSyntax identifier:
+                        return Name(identifier.Identifier.ValueText);
+                    case MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax name }:
+                        return Member(name.Identifier.ValueText) == true;
+                    case AssignmentExpressionSyntax assignment:
+                        return !assignment.IsKind(SyntaxKind.DivideAssignmentExpression) && !assignment.IsKind(SyntaxKind.ModuloAssignmentExpression)
+                            && (assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) || !_owner._checkOverflow)
+                            && Expression(assignment.Left) && Expression(assignment.Right);
+                    case BinaryExpressionSyntax binary:
+                        if (binary.IsKind(SyntaxKind.DivideExpression) || binary.IsKind(SyntaxKind.ModuloExpression)
+                            || binary.IsKind(SyntaxKind.AsExpression) || binary.IsKind(SyntaxKind.IsExpression)
+                            || (_owner._checkOverflow && (binary.IsKind(SyntaxKind.AddExpression) || binary.IsKind(SyntaxKind.SubtractExpression) || binary.IsKind(SyntaxKind.MultiplyExpression))))
+                        {
+                            return false;
+                        }
+
+                        return Expression(binary.Left) && Expression(binary.Right);
+                    case PrefixUnaryExpressionSyntax prefix:
+                        return !prefix.IsKind(SyntaxKind.AddressOfExpression) && !prefix.IsKind(SyntaxKind.PointerIndirectionExpression)
+                            && !prefix.IsKind(SyntaxKind.IndexExpression) && Expression(prefix.Operand);
+                    case PostfixUnaryExpressionSyntax postfix:
+                        return (postfix.IsKind(SyntaxKind.PostIncrementExpression) || postfix.IsKind(SyntaxKind.PostDecrementExpression)) && Expression(postfix.Operand);
+                    case ConditionalExpressionSyntax conditional:
+                        return Expression(conditional.Condition) && Expression(conditional.WhenTrue) && Expression(conditional.WhenFalse);
+                    default:
+                        // Calls, element access, casts, creations, lambdas, patterns, throw: may throw, or more than one level.
+                        return false;
+                }
+            }
+
+            /// <summary>A simple name: a field or auto-property of the type, a parameter, a local, or C# 14's <c>field</c>.</summary>
+            private bool Name(string name)
+            {
+                if (Member(name) is { } isMember)
+                {
+                    return isMember;
+                }
+
+                foreach (var parameter in _method.Parameters)
+                {
+                    if (parameter.Name == name)
+                    {
+                        return true;
+                    }
+                }
+
+                // The implicit value of a setter, the field keyword of an accessor, or a local of this body (locals are
+                // declared by statements the walk already accepted); anything else (an outer type's member) is unknown.
+                if (name is "value" or "field" && _method.MethodKind is MethodKind.PropertySet or MethodKind.PropertyGet)
+                {
+                    return true;
+                }
+
+                return IsLocal(name);
+            }
+
+            /// <summary>True for a field or auto-property of the containing type, false for another member, null when none is named so.</summary>
+            private bool? Member(string name)
+            {
+                var members = _method.ContainingType.GetMembers(name);
+                if (members.IsEmpty)
+                {
+                    return null;
+                }
+
+                foreach (var member in members)
+                {
+                    switch (member)
+                    {
+                        case IFieldSymbol:
+                            continue;
+                        case IPropertySymbol property when IsAutoProperty(property):
+                            continue;
+                        default:
+                            return false;
+                    }
+                }
+
+                return true;
+            }
+
+            private bool IsLocal(string name)
+            {
+                foreach (var reference in _method.DeclaringSyntaxReferences)
+                {
+                    foreach (var node in reference.GetSyntax().DescendantNodes())
+                    {
+                        if (node is VariableDeclaratorSyntax declarator && declarator.Identifier.ValueText == name)
+                        {
+                            return true;
+                        }
+                    }
+                }
+
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+using Xunit;
+using Verify = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.PinnedHandleAnalyzer>;
+using VerifyMemory = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.MemoryHandleAnalyzer>;
+
+namespace PinAnalyzers.Tests;
+
+/// <summary>
+/// The can-throw policy for source-defined members (DESIGN.md, "Every path"): auto-properties, <c>return field;</c> /
+/// <c>=&gt; field</c> getters, readonly field loads and members whose bodies hold nothing that can throw (one level deep)
+/// do not throw; a PIN1002/PIN3002 message names the member that really can.
+/// </summary>
+public sealed class PIN1002NonThrowingMembersTests
+{
+    private const string Device = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        sealed class GraphicsDevice
+        {
+            public void Submit(IntPtr data, int length) { Console.WriteLine(length); }
+        }
+
+        class Renderer
+        {
+            private readonly int _stride = 4;
+            private int _count;
+            private readonly int[] _sizes = new int[4];
+
+            [DllImport("gl")] private static extern void glBufferData(int target, IntPtr size, IntPtr data, int usage);
+
+            public GraphicsDevice Device { get; set; } = new GraphicsDevice();
+            public int Count => _count;
+            public int Stride { get { return _stride; } }
+            public virtual int Usage { get; set; }
+            public int First { get { return _sizes[0]; } }
+            private int Bytes(int n) => n * _stride;
+            private int Total(int n) { var bytes = n * _stride; _count += n; return bytes; }
+            private int Checked(int n) => Math.Max(n, _stride);
+
+            MEMBERS
+        }
+        """;
+
+    private static string With(string members) => Device.Replace("MEMBERS", members);
+
+    [Fact]
+    public Task AutoPropertyReadBetweenAllocAndFreeDoesNotThrow()
+        => Verify.VerifyAsync(With("""
+            public void Upload(byte[] data)
+            {
+                var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+                var device = Device;
+                glBufferData(0x8892, (IntPtr)data.Length, handle.AddrOfPinnedObject(), 0x88E4);
+                handle.Free();
+            }
+            """));
+
+    [Fact]
+    public Task ArrowAndReturnFieldGettersAndReadonlyFieldsDoNotThrow()
+        => Verify.VerifyAsync(With("""
+            public void Upload(byte[] data)
+            {
+                var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+                var size = Count * Stride + _stride;
+                glBufferData(0x8892, (IntPtr)size, handle.AddrOfPinnedObject(), 0x88E4);
+                handle.Free();
+            }
+            """));
+
+    [Fact]
+    public Task SourceMethodsWithNothingThatThrowsDoNotThrow()
+        => Verify.VerifyAsync(With("""
+            public void Upload(byte[] data)
+            {
+                var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+                glBufferData(0x8892, (IntPtr)Bytes(data.Length), handle.AddrOfPinnedObject(), Total(1));
+                handle.Free();
+            }
+            """));
+
+    [Fact]
+    public Task MessageNamesTheCallThatThrowsNotTheAutoPropertyOnTheWay()
+        => Verify.VerifyAsync(With("""
+            public void Upload(byte[] data)
+            {
+                var handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                Device.Submit(handle.AddrOfPinnedObject(), data.Length);
+                handle.Free();
+            }
+            """),
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Submit' throws"));
+
+    [Fact]
+    public Task SourceMethodThatCallsOutCanThrow_OneLevelOnly()
+        => Verify.VerifyAsync(With("""
+            public void Upload(byte[] data)
+            {
+                var handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                var n = Checked(data.Length);
+                glBufferData(0x8892, (IntPtr)n, handle.AddrOfPinnedObject(), 0x88E4);
+                handle.Free();
+            }
+            """),
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Checked' throws"));
+
+    [Fact]
+    public Task GetterThatIndexesAnArrayCanThrow()
+        => Verify.VerifyAsync(With("""
+            public void Upload(byte[] data)
+            {
+                var handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                var n = First;
+                glBufferData(0x8892, (IntPtr)n, handle.AddrOfPinnedObject(), 0x88E4);
+                handle.Free();
+            }
+            """),
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'First' throws"));
+
+    [Fact]
+    public Task VirtualAutoPropertyCanThrow_AnOverrideMayRunAnything()
+        => Verify.VerifyAsync(With("""
+            public void Upload(byte[] data)
+            {
+                var handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                glBufferData(0x8892, (IntPtr)data.Length, handle.AddrOfPinnedObject(), Usage);
+                handle.Free();
+            }
+            """),
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Usage' throws"));
+
+    [Fact]
+    public Task TrivialReadsNextToAMissingReleaseOnOnePathStillReport()
+        => Verify.VerifyAsync(With("""
+            public void Upload(byte[] data, bool skip)
+            {
+                var handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                var device = Device;
+                if (skip)
+                {
+                    return;
+                }
+
+                glBufferData(0x8892, (IntPtr)(Count * Stride), handle.AddrOfPinnedObject(), 0x88E4);
+                handle.Free();
+            }
+            """),
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is not freed on every path"));
+
+    [Fact]
+    public Task LibraryPropertiesStillThrow()
+        => Verify.VerifyAsync("""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class Native
+            {
+                public static long Measure(Stream source, byte[] buffer)
+                {
+                    var handle = {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    var length = source.Position;
+                    handle.Free();
+                    return length;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Position' throws"));
+
+    [Fact]
+    public Task MemoryHandle_AutoPropertyBetweenPinAndDisposeDoesNotThrow()
+        => VerifyMemory.VerifyAsync("""
+            using System;
+            using System.Buffers;
+            using System.Runtime.InteropServices;
+
+            unsafe sealed class Uploader
+            {
+                [DllImport("gl")] private static extern void glBufferData(int target, IntPtr size, void* data, int usage);
+
+                public int Usage { get; set; } = 0x88E4;
+
+                public void Upload(Memory<byte> data)
+                {
+                    var pin = data.Pin();
+                    glBufferData(0x8892, (IntPtr)data.Length, pin.Pointer, Usage);
+                    pin.Dispose();
+                }
+            }
+            """);
+
+    [Fact]
+    public Task MemoryHandle_MessageNamesTheThrowingCall()
+        => VerifyMemory.VerifyAsync("""
+            using System;
+            using System.Buffers;
+
+            unsafe sealed class Device { public void Submit(void* p) { Console.WriteLine((nint)p); } }
+
+            unsafe sealed class Uploader
+            {
+                public Device Device { get; } = new Device();
+
+                public void Upload(Memory<byte> data)
+                {
+                    var pin = {|#0:data.Pin()|};
+                    Device.Submit(pin.Pointer);
+                    pin.Dispose();
+                }
+            }
+            """,
+            VerifyMemory.Diagnostic("PIN3002").WithLocation(0).WithArguments("may leak if 'Submit' throws"));
+}

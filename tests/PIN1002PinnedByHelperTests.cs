@@ -1,0 +1,441 @@
+using Xunit;
+using Verify = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.PinnedHandleAnalyzer>;
+using VerifyMemory = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.MemoryHandleAnalyzer>;
+
+namespace PinAnalyzers.Tests;
+
+/// <summary>
+/// Pins made by helpers of the compilation (DESIGN.md, "Pins made by helpers (one level)"): pin owners, factories and
+/// extension methods that return one, conversion operators. The owner's own Alloc keeps its PIN1001 in every snippet.
+/// </summary>
+public sealed class PIN1002PinnedByHelperTests
+{
+    /// <summary>A class owner: the constructor pins into a field, Dispose frees it.</summary>
+    private const string ClassOwner = """
+        sealed class PinnedBuffer : System.IDisposable
+        {
+            private GCHandle _handle;
+
+            public PinnedBuffer(byte[] array) => _handle = {|PIN1001:GCHandle.Alloc(array, GCHandleType.Pinned)|};
+
+            public nint Pointer => _handle.AddrOfPinnedObject();
+
+            public void Dispose()
+            {
+                if (_handle.IsAllocated)
+                {
+                    _handle.Free();
+                }
+            }
+        }
+        """;
+
+    /// <summary>A struct owner released by Free, through a private helper.</summary>
+    private const string StructOwner = """
+        struct Pinned
+        {
+            private readonly GCHandle _handle;
+
+            public Pinned(object value) { _handle = {|PIN1001:GCHandle.Alloc(value, GCHandleType.Pinned)|}; }
+
+            public nint Address => _handle.AddrOfPinnedObject();
+
+            public void Free() => Release();
+
+            private void Release() => _handle.Free();
+        }
+        """;
+
+    [Fact]
+    public Task ClassOwnerNeverDisposed()
+        => Verify.VerifyAsync($$"""
+            using System.Runtime.InteropServices;
+
+            {{ClassOwner}}
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern nint write(int fd, nint buffer, nint count);
+
+                public static void Send(int fd, byte[] data)
+                {
+                    var buffer = {|#0:new PinnedBuffer(data)|};
+                    write(fd, buffer.Pointer, data.Length);
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never disposed (pinned by 'PinnedBuffer')"));
+
+    [Fact]
+    public Task ClassOwnerDisposedWithUsingIsClean()
+        => Verify.VerifyAsync($$"""
+            using System.IO;
+            using System.Runtime.InteropServices;
+            using System.Threading.Tasks;
+
+            {{ClassOwner}}
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern nint write(int fd, nint buffer, nint count);
+
+                public static void Send(int fd, byte[] data)
+                {
+                    using (var buffer = new PinnedBuffer(data))
+                    {
+                        write(fd, buffer.Pointer, data.Length);
+                    }
+                }
+
+                public static async Task SendLater(Stream stream, int fd, byte[] data)
+                {
+                    using var buffer = new PinnedBuffer(data);
+                    await stream.FlushAsync();
+                    write(fd, buffer.Pointer, data.Length);
+                }
+
+                public static void SendFinally(Stream stream, int fd, byte[] data)
+                {
+                    var buffer = new PinnedBuffer(data);
+                    try
+                    {
+                        stream.Flush();
+                        write(fd, buffer.Pointer, data.Length);
+                    }
+                    finally
+                    {
+                        buffer.Dispose();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task ClassOwnerLeaksWhenACallThrows()
+        => Verify.VerifyAsync($$"""
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            {{ClassOwner}}
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern nint write(int fd, nint buffer, nint count);
+
+                public static void Send(Stream stream, int fd, byte[] data)
+                {
+                    var buffer = {|#0:new PinnedBuffer(data)|};
+                    stream.Flush();
+                    write(fd, buffer.Pointer, data.Length);
+                    buffer.Dispose();
+                }
+
+                public static void OwnMembersDoNotThrow(int fd, byte[] data)
+                {
+                    var buffer = new PinnedBuffer(data);
+                    write(fd, buffer.Pointer, data.Length);
+                    buffer.Dispose();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Flush' throws (pinned by 'PinnedBuffer')"));
+
+    [Fact]
+    public Task StructOwnerReleasedByFree()
+        => Verify.VerifyAsync($$"""
+            using System.Runtime.InteropServices;
+
+            {{StructOwner}}
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern void use(nint p);
+
+                public static void Leak(byte[] data)
+                {
+                    var pin = {|#0:new Pinned(data)|};
+                    use(pin.Address);
+                }
+
+                public static void Freed(byte[] data)
+                {
+                    var pin = new Pinned(data);
+                    try
+                    {
+                        use(pin.Address);
+                    }
+                    finally
+                    {
+                        pin.Free();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never freed (pinned by 'Pinned')"));
+
+    [Fact]
+    public Task ExtensionAndFactoryMethods()
+        => Verify.VerifyAsync($$"""
+            using System.Runtime.InteropServices;
+
+            {{ClassOwner}}
+
+            static class Pins
+            {
+                public static PinnedBuffer Pin(this byte[] array) => new(array);
+
+                public static PinnedBuffer Create(byte[] array)
+                {
+                    var buffer = new PinnedBuffer(array);
+                    return buffer;
+                }
+
+                public static GCHandle PinHandle(object value) => {|PIN1001:GCHandle.Alloc(value, GCHandleType.Pinned)|};
+            }
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern void use(nint p);
+
+                public static void Leaks(byte[] a, byte[] b, byte[] c)
+                {
+                    var x = {|#0:a.Pin()|};
+                    use(x.Pointer);
+                    var y = {|#1:Pins.Create(b)|};
+                    use(y.Pointer);
+                    var z = {|#2:Pins.PinHandle(c)|};
+                    use(z.AddrOfPinnedObject());
+                }
+
+                public static void Clean(byte[] a, byte[] c)
+                {
+                    using (var x = a.Pin())
+                    {
+                        use(x.Pointer);
+                    }
+
+                    var z = Pins.PinHandle(c);
+                    use(z.AddrOfPinnedObject());
+                    z.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never disposed (pinned by 'PinnedBuffer')"),
+            Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("is never disposed (pinned by 'PinnedBuffer')"),
+            Verify.Diagnostic("PIN1002").WithLocation(2).WithArguments("is never freed (pinned by 'PinHandle')"));
+
+    [Fact]
+    public Task OwnersInALoop()
+        => Verify.VerifyAsync($$"""
+            using System.Collections.Generic;
+            using System.Runtime.InteropServices;
+
+            {{ClassOwner}}
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern void use(nint p);
+
+                private static readonly List<PinnedBuffer> s_all = new();
+
+                public static void Pile(byte[][] arrays)
+                {
+                    foreach (var array in arrays)
+                    {
+                        s_all.Add({|#0:new PinnedBuffer(array)|});
+                    }
+                }
+
+                public static void OnePerIteration(byte[][] arrays)
+                {
+                    foreach (var array in arrays)
+                    {
+                        using var buffer = new PinnedBuffer(array);
+                        use(buffer.Pointer);
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1003").WithLocation(0).WithArguments("added to collection 's_all' (pinned by 'PinnedBuffer')"));
+
+    [Fact]
+    public Task OwnerKeptByATypeThatNeverDisposesIt()
+        => Verify.VerifyAsync($$"""
+            using System.Runtime.InteropServices;
+
+            {{ClassOwner}}
+
+            sealed class Leaky
+            {
+                private readonly PinnedBuffer _buffer;
+
+                public Leaky(byte[] data) => _buffer = {|#0:new PinnedBuffer(data)|};
+
+                public nint Address => _buffer.Pointer;
+            }
+
+            sealed class Careful : System.IDisposable
+            {
+                private readonly PinnedBuffer _buffer;
+                private PinnedBuffer? _other;
+
+                public Careful(byte[] data) => _buffer = new PinnedBuffer(data);
+
+                public void Attach(byte[] data) => _other = new PinnedBuffer(data);
+
+                public void Dispose()
+                {
+                    _buffer.Dispose();
+                    _other?.Dispose();
+                }
+            }
+
+            static class Factory
+            {
+                public static Careful Make(byte[] data) => new Careful(data);
+
+                public static Wrapper Wrap(byte[] data) => new Wrapper(new PinnedBuffer(data));
+            }
+
+            sealed class Wrapper
+            {
+                public Wrapper(PinnedBuffer buffer) { }
+            }
+            """,
+            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_buffer', which 'Leaky' never disposes (pinned by 'PinnedBuffer')"));
+
+    [Fact]
+    public Task ConversionOperator()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+            using System.Text;
+
+            sealed class FixedUtf8String : System.IDisposable
+            {
+                private GCHandle _handle;
+
+                private FixedUtf8String(byte[] bytes) => _handle = {|PIN1001:GCHandle.Alloc(bytes, GCHandleType.Pinned)|};
+
+                public nint Pointer => _handle.AddrOfPinnedObject();
+
+                public static implicit operator FixedUtf8String(string text) => new(Encoding.UTF8.GetBytes(text + "\0"));
+
+                public void Dispose() => _handle.Free();
+            }
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern void puts(nint s);
+
+                public static void Leak()
+                {
+                    FixedUtf8String s = {|#0:"name"|};
+                    puts(s.Pointer);
+                }
+
+                public static void Clean()
+                {
+                    using FixedUtf8String s = "name";
+                    puts(s.Pointer);
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never disposed (pinned by 'FixedUtf8String')"));
+
+    [Fact]
+    public Task NotASummaryStaysSilent()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            // Pins in its constructor and never frees: its own Alloc is the finding, its users are not.
+            sealed class NeverFrees
+            {
+                private GCHandle _handle;
+
+                public NeverFrees(byte[] array) => _handle = {|PIN1001:GCHandle.Alloc(array, GCHandleType.Pinned)|};
+
+                public nint Pointer => _handle.AddrOfPinnedObject();
+
+                public void Dispose() { }
+            }
+
+            // Frees a handle it did not pin: not an owner.
+            sealed class Adopts : System.IDisposable
+            {
+                private GCHandle _handle;
+
+                public Adopts(GCHandle handle) => _handle = handle;
+
+                public void Dispose() => _handle.Free();
+            }
+
+            static class Helpers
+            {
+                // Two return shapes.
+                public static GCHandle Maybe(byte[] array, bool pin)
+                {
+                    if (pin)
+                    {
+                        return {|PIN1001:GCHandle.Alloc(array, GCHandleType.Pinned)|};
+                    }
+
+                    return GCHandle.Alloc(array, GCHandleType.Normal);
+                }
+
+                // Recursion.
+                public static GCHandle Again(byte[] array, int n) => n == 0 ? default : Again(array, n - 1);
+            }
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern void use(nint p);
+
+                public static void Use(byte[] data, GCHandle handle)
+                {
+                    var a = new NeverFrees(data);
+                    use(a.Pointer);
+                    var b = new Adopts(handle);
+                    var c = Helpers.Maybe(data, true);
+                    var d = Helpers.Again(data, 3);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task MemoryHandleHelpersReportInTheMemoryFamily()
+        => VerifyMemory.VerifyAsync("""
+            using System;
+            using System.Buffers;
+
+            static class Pins
+            {
+                public static MemoryHandle PinAll(Memory<byte> memory) => {|PIN3001:memory.Pin()|};
+            }
+
+            sealed class PinnedMemory : IDisposable
+            {
+                private MemoryHandle _handle;
+
+                public PinnedMemory(Memory<byte> memory) => _handle = {|PIN3001:memory.Pin()|};
+
+                public void Dispose() => _handle.Dispose();
+            }
+
+            static class Native
+            {
+                public static void Leak(Memory<byte> a, Memory<byte> b)
+                {
+                    var h = {|#0:Pins.PinAll(a)|};
+                    var o = {|#1:new PinnedMemory(b)|};
+                }
+
+                public static void Clean(Memory<byte> a, Memory<byte> b)
+                {
+                    using var h = Pins.PinAll(a);
+                    using var o = new PinnedMemory(b);
+                }
+            }
+            """,
+            VerifyMemory.Diagnostic("PIN3002").WithLocation(0).WithArguments("is never disposed (pinned by 'PinAll')"),
+            VerifyMemory.Diagnostic("PIN3002").WithLocation(1).WithArguments("is never disposed (pinned by 'PinnedMemory')"));
+}
