@@ -271,7 +271,7 @@ public sealed class PIN1004PinTheVariableCodeFixTests
                     var handle = {|PIN1004:GCHandle.Alloc(value, GCHandleType.Pinned)|};
                     var address = handle.AddrOfPinnedObject();
                     handle.Free();
-                    return address;
+                    {|PIN2004:return address;|}
                 }
             }
             """);
