@@ -122,55 +122,16 @@ namespace PinAnalyzers.CodeFixes
                 return null;
             }
 
-            // The later uses: from the statement after the fixed up to the last statement that mentions the local.
+            // The later uses: the statements after the fixed that must run inside the pin (shared with PIN2003's fix).
             var statements = block.Statements;
             var start = statements.IndexOf(fixedStatement) + 1;
-            var end = -1;
-            for (var i = start; i < statements.Count; i++)
-            {
-                if (Mentions(statements[i], outer, model, cancellationToken))
-                {
-                    end = i;
-                }
-            }
-
-            if (end < start)
+            if (FixedBlockExtension.End(block, start, outer, model, cancellationToken) is not { } end || end < start)
             {
                 return null;
             }
 
-            // Statements that use locals declared by the moved ones must move too, or they would lose them.
-            for (var grown = true; grown;)
-            {
-                grown = false;
-                var declaredSoFar = statements.Skip(start).Take(end - start + 1)
-                    .SelectMany(s => s.DescendantNodesAndSelf().OfType<VariableDeclaratorSyntax>())
-                    .Select(d => model.GetDeclaredSymbol(d, cancellationToken))
-                    .OfType<ILocalSymbol>()
-                    .ToList();
-                for (var i = statements.Count - 1; i > end; i--)
-                {
-                    if (declaredSoFar.Any(local => Mentions(statements[i], local, model, cancellationToken)))
-                    {
-                        end = i;
-                        grown = true;
-                        break;
-                    }
-                }
-            }
-
+            // Nothing outside the fixed statement and the moved statements may use the local, but to assign it.
             var moved = statements.Skip(start).Take(end - start + 1).ToList();
-            if (moved.Any(s => s.DescendantNodesAndSelf().Any(n => n is AwaitExpressionSyntax or YieldStatementSyntax or LabeledStatementSyntax or LocalFunctionStatementSyntax)
-                || ReturnsLocal(s, outer, model, cancellationToken)))
-            {
-                return null;
-            }
-
-            // Nothing outside the fixed statement and the moved statements may use the local, nor what they declare.
-            var declared = moved.SelectMany(s => s.DescendantNodesAndSelf().OfType<VariableDeclaratorSyntax>())
-                .Select(d => model.GetDeclaredSymbol(d, cancellationToken))
-                .OfType<ILocalSymbol>()
-                .ToList();
             var scope = outer.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(cancellationToken).FirstAncestorOrSelf<BlockSyntax>() ?? block;
             foreach (var identifier in scope.DescendantNodes().OfType<IdentifierNameSyntax>())
             {
@@ -179,43 +140,17 @@ namespace PinAnalyzers.CodeFixes
                     continue;
                 }
 
-                var symbol = model.GetSymbolInfo(identifier, cancellationToken).Symbol;
-                if (SymbolEqualityComparer.Default.Equals(symbol, outer) && !IsAssignedOnly(identifier))
-                {
-                    return null;
-                }
-
-                if (symbol is ILocalSymbol local && declared.Contains(local, SymbolEqualityComparer.Default))
+                if (SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(identifier, cancellationToken).Symbol, outer) && !IsAssignedOnly(identifier))
                 {
                     return null;
                 }
             }
 
-            // The first moved statement loses the blank lines before it; the formatter re-indents the body.
-            var first = moved[0];
-            moved[0] = first.WithLeadingTrivia(first.GetLeadingTrivia().SkipWhile(t => t.IsKind(SyntaxKind.EndOfLineTrivia) || t.IsKind(SyntaxKind.WhitespaceTrivia)));
-            var newBody = body.WithStatements(body.Statements.AddRange(moved)).WithAdditionalAnnotations(Formatter.Annotation);
-            var newFixed = fixedStatement.WithStatement(newBody);
-            var rest = statements.Skip(end + 1).ToList();
-            if (rest.Count > 0)
-            {
-                // The statement that now follows the fixed statement takes over the separation the moved one had.
-                rest[0] = rest[0].WithLeadingTrivia(first.GetLeadingTrivia());
-            }
-
-            var newStatements = SyntaxFactory.List(statements.Take(start - 1).Append(newFixed).Concat(rest));
-            var newBlock = block.WithStatements(newStatements);
+            // The formatter re-indents the body.
+            var newBlock = FixedBlockExtension.Splice(block, start - 1, start, end, movedStatements =>
+                fixedStatement.WithStatement(body.WithStatements(body.Statements.AddRange(movedStatements)).WithAdditionalAnnotations(Formatter.Annotation)));
             return document.WithSyntaxRoot(root.ReplaceNode(block, newBlock));
         }
-
-        private static bool Mentions(SyntaxNode node, ILocalSymbol local, SemanticModel model, CancellationToken cancellationToken)
-            => node.DescendantNodesAndSelf().OfType<IdentifierNameSyntax>()
-                .Any(i => i.Identifier.ValueText == local.Name && SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(i, cancellationToken).Symbol, local));
-
-        private static bool ReturnsLocal(StatementSyntax statement, ILocalSymbol local, SemanticModel model, CancellationToken cancellationToken)
-            => statement.DescendantNodesAndSelf().OfType<ReturnStatementSyntax>()
-                .Any(r => r.Expression is { } value && model.GetTypeInfo(value, cancellationToken).Type is IPointerTypeSymbol or { SpecialType: SpecialType.System_IntPtr or SpecialType.System_UIntPtr }
-                          && Mentions(value, local, model, cancellationToken));
 
         /// <summary>The declaration's initializer and plain writes (<c>q = null</c>) before the statement are harmless.</summary>
         private static bool IsAssignedOnly(IdentifierNameSyntax identifier)

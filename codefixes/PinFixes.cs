@@ -50,10 +50,13 @@ namespace PinAnalyzers.CodeFixes
         /// fields of one type both add a field), which the batch fixer's text merge gets wrong. Sites are visited in
         /// source order, each found again through an annotation after the edits before it.
         /// </summary>
-        internal static FixAllProvider CreateFixAll(PinRewrite rewrite)
+        internal static FixAllProvider CreateFixAll(PinRewrite rewrite) => CreateFixAll(_ => rewrite);
+
+        /// <summary>As <see cref="CreateFixAll(PinRewrite)"/>, the rewrite chosen per Fix All (by its equivalence key); null fixes nothing.</summary>
+        internal static FixAllProvider CreateFixAll(System.Func<FixAllContext, PinRewrite?> rewriteFor)
             => FixAllProvider.Create(async (context, document, diagnostics) =>
             {
-                if (diagnostics.IsEmpty)
+                if (diagnostics.IsEmpty || rewriteFor(context) is not { } rewrite)
                 {
                     return null;
                 }
