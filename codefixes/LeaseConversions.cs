@@ -207,8 +207,10 @@ namespace PinAnalyzers.CodeFixes
     /// <c>Pointer</c> → <c>Address</c> (cast back to <c>void*</c>), <c>Dispose()</c> → Release.</item>
     /// <item>PIN4001: a view pointer from <c>SafeMemoryMappedViewHandle.AcquirePointer(ref p)</c> becomes
     /// <c>MappedViewLease.Acquire(accessor)</c>, whose <c>Address</c> is already offset by <c>PointerOffset</c>. That pin is
-    /// a <c>ref</c> argument rather than an assignment, so besides its table it needs a pin-site recognizer next to the
-    /// classifier's <c>HandleFieldUses</c> pin recognizer and a mapping for bare reads of the pointer field.</item>
+    /// a <c>ref</c> argument rather than an assignment and the field is the pointer itself, not a handle, so for now it is
+    /// its own fixer, <see cref="MappedViewLeaseCodeFix"/>, with its own use table; it shares
+    /// <see cref="RevocationRegistration"/> and <see cref="LeaseScopes"/>. Moving it here needs a pin-site recognizer next to
+    /// the classifier's <c>HandleFieldUses</c> pin recognizer and a mapping for bare reads of the pointer field.</item>
     /// </list>
     /// </summary>
     internal static class LeaseConversions
@@ -245,7 +247,7 @@ namespace PinAnalyzers.CodeFixes
             "buffer",
             MemoryLease);
 
-        // PIN4001 (MappedViewLease) plugs in here; see the summary.
+        // PIN4001 (MappedViewLease) is MappedViewLeaseCodeFix for now; see the summary.
         internal static readonly ImmutableArray<LeaseConversion> All = ImmutableArray.Create(GCHandle, PinnedGCHandle, MemoryHandle);
 
         internal static LeaseConversion? For(PinKind kind)
