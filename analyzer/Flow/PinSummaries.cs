@@ -91,6 +91,7 @@ namespace PinAnalyzers.Flow
         private readonly ConcurrentDictionary<IMethodSymbol, Lazy<ImmutableHashSet<int>>> _keeps = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, Lazy<ImmutableHashSet<int>>> _stores = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<ISymbol, Lazy<bool>> _holderReleases = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<SyntaxTree, bool> _treeMentions = new();
 
         private PinSummaries(PinApis apis) => _apis = apis;
 
@@ -265,7 +266,7 @@ namespace PinAnalyzers.Flow
             var mentionsPin = false;
             foreach (var reference in type.DeclaringSyntaxReferences)
             {
-                if (MentionsPinApi(reference.GetSyntax()))
+                if (_treeMentions.GetOrAdd(reference.SyntaxTree, TreeMentionsPinApi) && MentionsPinApi(reference.GetSyntax()))
                 {
                     mentionsPin = true;
                     break;
@@ -405,11 +406,23 @@ namespace PinAnalyzers.Flow
             }
         }
 
+        /// <remarks>
+        /// An owner keeps its pin in a field or property, whose type names the handle: <c>GCHandle</c>,
+        /// <c>PinnedGCHandle&lt;T&gt;</c> or <c>MemoryHandle</c>. Names such as <c>Alloc</c> or <c>Pin</c> alone are too
+        /// common in allocators and emulators to be worth binding a constructor for.
+        /// </remarks>
+        /// <summary>A text search of the whole file, once per file: most files never name a handle type at all.</summary>
+        private static bool TreeMentionsPinApi(SyntaxTree tree)
+        {
+            var text = tree.GetText().ToString();
+            return text.IndexOf("GCHandle", StringComparison.Ordinal) >= 0 || text.IndexOf("MemoryHandle", StringComparison.Ordinal) >= 0;
+        }
+
         private static bool MentionsPinApi(SyntaxNode node)
         {
             foreach (var token in node.DescendantTokens())
             {
-                if (token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText is "Alloc" or "PinnedGCHandle" or "Pin")
+                if (token.IsKind(SyntaxKind.IdentifierToken) && token.ValueText is "GCHandle" or "PinnedGCHandle" or "MemoryHandle")
                 {
                     return true;
                 }
