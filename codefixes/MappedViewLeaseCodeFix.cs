@@ -54,8 +54,6 @@ namespace PinAnalyzers.CodeFixes
 
         private const string MappedViewLease = "PinAnalyzers.Leases.MappedViewLease";
 
-        private const string SiteAnnotationKind = "PinAnalyzers.MappedViewSite";
-
         private static readonly SyntaxAnnotation s_importAnnotation = new("PinAnalyzers.ImportLeases");
 
         public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(Descriptors.PIN4001MappedViewHandedToNativeCode.Id);
@@ -64,40 +62,7 @@ namespace PinAnalyzers.CodeFixes
         // second finds the field already a lease and does nothing).
         public override FixAllProvider GetFixAllProvider() => s_fixAll;
 
-        private static readonly FixAllProvider s_fixAll = FixAllProvider.Create(async (context, document, diagnostics) =>
-        {
-            var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            if (root is null)
-            {
-                return null;
-            }
-
-            var marks = new List<SyntaxAnnotation>();
-            var marked = new Dictionary<SyntaxNode, SyntaxAnnotation>();
-            foreach (var diagnostic in diagnostics.OrderBy(d => d.Location.SourceSpan.Start))
-            {
-                if (root.FullSpan.Contains(diagnostic.Location.SourceSpan) && root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is { } node && !marked.ContainsKey(node))
-                {
-                    var mark = new SyntaxAnnotation(SiteAnnotationKind);
-                    marked.Add(node, mark);
-                    marks.Add(mark);
-                }
-            }
-
-            document = document.WithSyntaxRoot(root.ReplaceNodes(marked.Keys, (original, current) => current.WithAdditionalAnnotations(marked[original])));
-            foreach (var mark in marks)
-            {
-                root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-                if (root?.GetAnnotatedNodes(mark).FirstOrDefault() is { } node
-                    && await RewriteAsync(document, node.Span, context.CancellationToken).ConfigureAwait(false) is { } fixedDocument)
-                {
-                    document = fixedDocument;
-                }
-            }
-
-            root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            return root is null ? document : document.WithSyntaxRoot(root.ReplaceNodes(root.GetAnnotatedNodes(SiteAnnotationKind), (_, current) => current.WithoutAnnotations(SiteAnnotationKind)));
-        });
+        private static readonly FixAllProvider s_fixAll = PinFixes.CreateSiteBySiteFixAll(RewriteAsync);
 
         public override async Task RegisterCodeFixesAsync(CodeFixContext context)
         {

@@ -113,6 +113,53 @@ namespace PinAnalyzers.CodeFixes
                     : document.WithSyntaxRoot(root.ReplaceNodes(annotated, (_, current) => current.WithoutAnnotations(FixAllAnnotationKind)));
             });
 
+        /// <summary>
+        /// The same one-site-after-another Fix All for fixes that find their site themselves from the diagnostic's span
+        /// (a lease conversion that adds a field per site, two diagnostics on one <c>fixed</c>): each distinct node a
+        /// diagnostic is reported on is fixed once, in source order, found again through an annotation after the edits
+        /// before it; <paramref name="rewrite"/> gets the node's current span and returns null to leave it.
+        /// </summary>
+        internal static FixAllProvider CreateSiteBySiteFixAll(System.Func<Document, TextSpan, CancellationToken, Task<Document?>> rewrite)
+            => FixAllProvider.Create(async (context, document, diagnostics) =>
+            {
+                var cancellationToken = context.CancellationToken;
+                var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+                if (root is null)
+                {
+                    return null;
+                }
+
+                var annotations = new Dictionary<SyntaxNode, SyntaxAnnotation>();
+                var order = new List<SyntaxAnnotation>();
+                foreach (var diagnostic in diagnostics.OrderBy(d => d.Location.SourceSpan.Start))
+                {
+                    if (root.FullSpan.Contains(diagnostic.Location.SourceSpan)
+                        && root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is { } node
+                        && !annotations.ContainsKey(node))
+                    {
+                        var annotation = new SyntaxAnnotation(FixAllAnnotationKind);
+                        annotations.Add(node, annotation);
+                        order.Add(annotation);
+                    }
+                }
+
+                document = document.WithSyntaxRoot(root.ReplaceNodes(annotations.Keys, (original, current) => current.WithAdditionalAnnotations(annotations[original])));
+                foreach (var annotation in order)
+                {
+                    root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+                    if (root?.GetAnnotatedNodes(annotation).FirstOrDefault() is { } site
+                        && await rewrite(document, site.Span, cancellationToken).ConfigureAwait(false) is { } fixedDocument)
+                    {
+                        document = fixedDocument;
+                    }
+                }
+
+                root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+                return root is null
+                    ? document
+                    : document.WithSyntaxRoot(root.ReplaceNodes(root.GetAnnotatedNodes(FixAllAnnotationKind), (_, current) => current.WithoutAnnotations(FixAllAnnotationKind)));
+            });
+
         /// <summary>The pin's document rewritten for a single diagnostic, or null.</summary>
         internal static async Task<Document?> FixOneAsync(Document document, TextSpan span, PinRewrite rewrite, CancellationToken cancellationToken)
         {

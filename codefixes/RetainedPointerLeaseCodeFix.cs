@@ -51,41 +51,7 @@ namespace PinAnalyzers.CodeFixes
         // Each fix adds a field: one site after another, re-reading the document (two fixes would both add a field).
         public override FixAllProvider GetFixAllProvider() => s_fixAll;
 
-        private static readonly FixAllProvider s_fixAll = FixAllProvider.Create(async (context, document, diagnostics) =>
-        {
-            var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            if (root is null)
-            {
-                return null;
-            }
-
-            // A fixed statement whose pointer reaches two retaining calls has two diagnostics: fix it once.
-            var marks = new List<SyntaxAnnotation>();
-            var marked = new Dictionary<SyntaxNode, SyntaxAnnotation>();
-            foreach (var diagnostic in diagnostics.OrderBy(d => d.Location.SourceSpan.Start))
-            {
-                if (root.FullSpan.Contains(diagnostic.Location.SourceSpan) && root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true) is { } node && !marked.ContainsKey(node))
-                {
-                    var mark = new SyntaxAnnotation("PinAnalyzers.RetainedSite");
-                    marked.Add(node, mark);
-                    marks.Add(mark);
-                }
-            }
-
-            document = document.WithSyntaxRoot(root.ReplaceNodes(marked.Keys, (original, current) => current.WithAdditionalAnnotations(marked[original])));
-            foreach (var mark in marks)
-            {
-                root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-                if (root?.GetAnnotatedNodes(mark).FirstOrDefault() is { } node
-                    && await RewriteAsync(document, node.Span, context.CancellationToken).ConfigureAwait(false) is { } fixedDocument)
-                {
-                    document = fixedDocument;
-                }
-            }
-
-            root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-            return root is null ? document : document.WithSyntaxRoot(root.ReplaceNodes(root.GetAnnotatedNodes("PinAnalyzers.RetainedSite"), (_, current) => current.WithoutAnnotations("PinAnalyzers.RetainedSite")));
-        });
+        private static readonly FixAllProvider s_fixAll = PinFixes.CreateSiteBySiteFixAll(RewriteAsync);
 
         public override async Task RegisterCodeFixesAsync(CodeFixContext context)
         {
