@@ -208,4 +208,82 @@ public sealed class PIN1002NonThrowingMembersTests
             }
             """,
             VerifyMemory.Diagnostic("PIN3002").WithLocation(0).WithArguments("may leak if 'Submit' throws"));
+    private const string Buffers = """
+        using System;
+        using System.Runtime.CompilerServices;
+        using System.Runtime.InteropServices;
+
+        static class MarshalHelper
+        {
+            internal static int SizeOf<T>() => Marshal.SizeOf<T>();
+            internal static int SizeOfType<T>() { return Marshal.SizeOf(typeof(T)); }
+            internal static int SizeOfValue<T>(T value) => Marshal.SizeOf(value!);
+        }
+
+        class IndexBuffer
+        {
+            [DllImport("fna3d")] private static extern void SetIndexBufferData(IntPtr data, int length);
+
+            MEMBERS
+        }
+        """;
+
+    [Fact]
+    public Task LayoutQueriesBetweenAllocAndFreeDoNotThrow()
+        => Verify.VerifyAsync(Buffers.Replace("MEMBERS", """
+            public void SetData<T>(T[] data, int start, int count) where T : struct
+            {
+                var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+                SetIndexBufferData(handle.AddrOfPinnedObject() + start * Marshal.SizeOf<T>(), count * Marshal.SizeOf(typeof(T)) + Unsafe.SizeOf<T>());
+                handle.Free();
+            }
+            """));
+
+    [Fact]
+    public Task HelpersThatOnlyQueryLayoutDoNotThrow()
+        => Verify.VerifyAsync(Buffers.Replace("MEMBERS", """
+            public void SetData<T>(T[] data, int start, int count) where T : struct
+            {
+                var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+                SetIndexBufferData(handle.AddrOfPinnedObject() + start * MarshalHelper.SizeOf<T>(), count * MarshalHelper.SizeOfType<T>());
+                handle.Free();
+            }
+            """));
+
+    [Fact]
+    public Task SizeOfAnInstanceCanThrow_NextToLayoutQueries()
+        => Verify.VerifyAsync(Buffers.Replace("MEMBERS", """
+            public void SetData<T>(T[] data, int start, int count) where T : struct
+            {
+                var handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                SetIndexBufferData(handle.AddrOfPinnedObject() + start * MarshalHelper.SizeOf<T>(), count * MarshalHelper.SizeOfValue(data[0]));
+                handle.Free();
+            }
+
+            public void SetDataDirect<T>(T[] data, object sample) where T : struct
+            {
+                var handle = {|#1:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                SetIndexBufferData(handle.AddrOfPinnedObject(), Marshal.SizeOf<T>() * Marshal.SizeOf(sample));
+                handle.Free();
+            }
+            """),
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'SizeOfValue' throws"),
+            Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("may leak if 'SizeOf' throws"));
+
+    [Fact]
+    public Task LayoutQueriesNextToAMissingReleaseOnOnePathStillReport()
+        => Verify.VerifyAsync(Buffers.Replace("MEMBERS", """
+            public void SetData<T>(T[] data, int count) where T : struct
+            {
+                var handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                if (count * Marshal.SizeOf<T>() == 0)
+                {
+                    return;
+                }
+
+                SetIndexBufferData(handle.AddrOfPinnedObject(), count * Marshal.SizeOf<T>());
+                handle.Free();
+            }
+            """),
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is not freed on every path"));
 }

@@ -281,7 +281,7 @@ namespace PinAnalyzers.Flow
                     {
                         var method = invocation.TargetMethod;
                         if (method.IsExtern || IsNonThrowingType(method.ContainingType) || HasLibraryImport(method)
-                            || (invocation.IsImplicit && IsBuiltInForEach(method.ContainingType)))
+                            || (invocation.IsImplicit && IsBuiltInForEach(method.ContainingType)) || IsLayoutQuery(invocation))
                         {
                             return null;
                         }
@@ -382,6 +382,15 @@ namespace PinAnalyzers.Flow
                     return _throws.CannotThrow(symbol.GetMethod);
             }
         }
+
+        /// <summary>
+        /// <c>Marshal.SizeOf&lt;T&gt;()</c> and <c>Marshal.SizeOf(typeof(T))</c>: a layout query on a type, which fails only
+        /// for a type that cannot be marshalled — and then the pinning <c>Alloc</c> before it has already failed
+        /// (DESIGN.md, members that do not throw). <c>Marshal.SizeOf(object)</c> on a null instance can throw: not this.
+        /// </summary>
+        private static bool IsLayoutQuery(IInvocationOperation invocation)
+            => invocation.TargetMethod is { Name: "SizeOf", ContainingType: { Name: "Marshal", ContainingNamespace: { Name: "InteropServices", ContainingNamespace: { Name: "Runtime", ContainingNamespace.Name: "System" } } } }
+                && (invocation.Arguments.Length == 0 || invocation.Arguments[0].Value.WalkDownConversions() is ITypeOfOperation);
 
         private static string DescribeDelegate(IInvocationOperation invocation)
             => invocation.Instance.ReferencedSymbol()?.Name ?? "Invoke";

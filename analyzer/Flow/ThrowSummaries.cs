@@ -10,7 +10,8 @@ namespace PinAnalyzers.Flow
     /// The "cannot throw" summary of source-defined members (DESIGN.md, the can-throw policy): an auto-property
     /// accessor, a <c>return field;</c> / <c>=&gt; field</c> getter, and a member whose body holds nothing that can
     /// throw under the same policy — field and local reads and writes, literals, arithmetic other than division, and
-    /// reads of auto-properties. One level deep: a call in the body counts as throwing; nothing is followed.
+    /// reads of auto-properties, and the layout queries <c>Marshal.SizeOf&lt;T&gt;()</c> / <c>Unsafe.SizeOf&lt;T&gt;()</c>. One level
+    /// deep: any other call in the body counts as throwing; nothing is followed.
     /// Computed lazily, once per member per compilation (shared by every analyzer and site).
     /// </summary>
     /// <remarks>
@@ -170,10 +171,42 @@ namespace PinAnalyzers.Flow
                         return (postfix.IsKind(SyntaxKind.PostIncrementExpression) || postfix.IsKind(SyntaxKind.PostDecrementExpression)) && Expression(postfix.Operand);
                     case ConditionalExpressionSyntax conditional:
                         return Expression(conditional.Condition) && Expression(conditional.WhenTrue) && Expression(conditional.WhenFalse);
+                    case SizeOfExpressionSyntax or TypeOfExpressionSyntax:
+                        return true;
+                    case InvocationExpressionSyntax invocation:
+                        return IsLayoutQuery(invocation);
                     default:
                         // Calls, element access, casts, creations, lambdas, patterns, throw: may throw, or more than one level.
                         return false;
                 }
+            }
+
+            /// <summary>
+            /// <c>Marshal.SizeOf&lt;T&gt;()</c>, <c>Marshal.SizeOf(typeof(T))</c> or <c>Unsafe.SizeOf&lt;T&gt;()</c>: the same
+            /// layout queries the flow treats as non-throwing (FNA's <c>MarshalHelper.SizeOf&lt;T&gt;() =&gt; Marshal.SizeOf&lt;T&gt;()</c>).
+            /// Syntax only: the receiver must be spelled <c>Marshal</c> / <c>Unsafe</c>, optionally qualified.
+            /// </summary>
+            private static bool IsLayoutQuery(InvocationExpressionSyntax invocation)
+            {
+                if (invocation.Expression is not MemberAccessExpressionSyntax { Name: var name, Expression: var receiver } || name.Identifier.ValueText != "SizeOf")
+                {
+                    return false;
+                }
+
+                var type = receiver switch
+                {
+                    IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                    MemberAccessExpressionSyntax qualified => qualified.Name.Identifier.ValueText,
+                    _ => null,
+                };
+
+                var arguments = invocation.ArgumentList.Arguments;
+                return type switch
+                {
+                    "Marshal" => arguments.Count == 0 ? name is GenericNameSyntax : arguments.Count == 1 && arguments[0].Expression is TypeOfExpressionSyntax,
+                    "Unsafe" => arguments.Count == 0 && name is GenericNameSyntax,
+                    _ => false,
+                };
             }
 
             /// <summary>A simple name: a field or auto-property of the type, a parameter, a local, or C# 14's <c>field</c>.</summary>
