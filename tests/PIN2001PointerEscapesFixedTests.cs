@@ -425,4 +425,67 @@ public sealed class PIN2001PointerEscapesFixedTests
             }
             """,
             Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in an array element"));
+    [Fact]
+    public Task ReferenceReturnedThroughUnsafeAsRefIsTrackedByTheGC()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.CompilerServices;
+
+            struct SpanByte { public int Length; }
+
+            unsafe static class Reinterpret
+            {
+                public static ref SpanByte WithLength(Span<byte> span)
+                {
+                    fixed (byte* ptr = span)
+                    {
+                        *(int*)ptr = span.Length - sizeof(int);
+                        return ref Unsafe.AsRef<SpanByte>(ptr);
+                    }
+                }
+
+                public static int ReadLength(ReadOnlySpan<byte> span)
+                {
+                    ref SpanByte header = ref Unsafe.NullRef<SpanByte>();
+                    fixed (byte* ptr = span)
+                    {
+                        header = ref Unsafe.AsRef<SpanByte>(ptr);
+                    }
+
+                    return header.Length;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task PointerReturnedNextToTrackedReferenceStillReports()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.CompilerServices;
+
+            struct SpanByte { public int Length; }
+
+            unsafe static class Reinterpret
+            {
+                public static ref SpanByte AsRef(Span<byte> span) { fixed (byte* ptr = span) { return ref Unsafe.AsRef<SpanByte>(ptr); } }
+
+                public static SpanByte* AsPointer(Span<byte> span)
+                {
+                    fixed (byte* ptr = span)
+                    {
+                        {|#0:return (SpanByte*)Unsafe.AsPointer(ref Unsafe.AsRef<SpanByte>(ptr));|}
+                    }
+                }
+
+                public static IntPtr Address(Span<byte> span)
+                {
+                    fixed (byte* ptr = span)
+                    {
+                        {|#1:return (IntPtr)ptr;|}
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("returned"),
+            Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("returned"));
 }

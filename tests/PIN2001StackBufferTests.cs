@@ -158,4 +158,72 @@ public sealed class PIN2001StackBufferTests
             """,
             Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in field 'pvData'"),
             Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("stored in field 'pvData'"));
+    [Fact]
+    public Task StackBufferHandedAfterTheStatementToAHelperThatReadsOtherFieldsIsNotAnEscape()
+        => Verify.VerifyAsync(Prelude + """
+            static unsafe class Columns
+            {
+                public static int Retrieve(byte[] buffer, int n)
+                {
+                    NativeColumn* cols = stackalloc NativeColumn[n];
+                    fixed (byte* p = buffer)
+                    {
+                        byte* current = p;
+                        for (int i = 0; i < n; i++) { cols[i].pvData = new IntPtr(current); cols[i].cbData = 16; current += 16; }
+                        Native.RetrieveColumns(cols, n);
+                    }
+
+                    return RetrieveTruncated(cols, n) + Errors(cols, n);
+                }
+
+                private static int RetrieveTruncated(NativeColumn* cols, int n)
+                {
+                    int truncated = 0;
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (cols[i].err == 1004) { truncated += (int)cols[i].cbData; cols[i].pvData = IntPtr.Zero; }
+                    }
+
+                    return truncated;
+                }
+
+                private static int Errors(NativeColumn* cols, int n) => n > 0 ? cols->err : 0;
+            }
+            """);
+
+    [Fact]
+    public Task StackBufferHandedAfterTheStatementToAHelperThatReadsTheAddressIsReported()
+        => Verify.VerifyAsync(Prelude + """
+            static unsafe class Columns
+            {
+                public static IntPtr Retrieve(byte[] buffer, int n)
+                {
+                    NativeColumn* cols = stackalloc NativeColumn[n];
+                    fixed (byte* p = buffer)
+                    {
+                        for (int i = 0; i < n; i++) { {|#0:cols[i].pvData = new IntPtr(p + i * 16)|}; }
+                        Native.RetrieveColumns(cols, n);
+                    }
+
+                    return First(cols);
+                }
+
+                public static int RetrieveAndForward(byte[] buffer, int n)
+                {
+                    NativeColumn* cols = stackalloc NativeColumn[n];
+                    fixed (byte* p = buffer)
+                    {
+                        {|#1:cols[0].pvData = new IntPtr(p)|};
+                        Native.RetrieveColumns(cols, n);
+                    }
+
+                    return Forward(cols, n);
+                }
+
+                private static IntPtr First(NativeColumn* cols) => cols[0].pvData;
+                private static int Forward(NativeColumn* cols, int n) => Native.RetrieveColumns(cols, n);
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written to 'cols', which is read after the fixed statement ends"),
+            Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("written to 'cols', which is read after the fixed statement ends"));
 }

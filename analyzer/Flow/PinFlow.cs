@@ -802,6 +802,16 @@ namespace PinAnalyzers.Flow
                     }
                 }
 
+                if (role == Role.Address && _site.Kind == PinKind.Fixed && IsTrackedReferenceFromPointer(method, parameter)
+                    && call.Parent is not IArgumentOperation { Parent: IInvocationOperation { TargetMethod.Name: "AsPointer" } })
+                {
+                    // ref Unsafe.AsRef<T>(p): the result is a managed reference, which the GC reports and updates when
+                    // it moves the object; it stays valid after the fixed statement ends (FASTER's
+                    // `fixed (byte* p = span) return ref Unsafe.AsRef<SpanByte>(p);`). A pointer taken back from it is
+                    // PIN2003's business; Unsafe.AsPointer(ref Unsafe.AsRef<T>(p)) right away is the same address.
+                    return;
+                }
+
                 if ((role == Role.Address || token) && IsDerivingCall(method))
                 {
                     Visit(call, Role.Address, token: false);
@@ -898,6 +908,11 @@ namespace PinAnalyzers.Flow
 
                 return IsAddressLike(binary.Type) || binary.Type?.SpecialType is SpecialType.System_Int64 or SpecialType.System_UInt64;
             }
+
+            /// <summary><c>Unsafe.AsRef&lt;T&gt;(void*)</c>: turns an address into a GC-tracked reference.</summary>
+            private bool IsTrackedReferenceFromPointer(IMethodSymbol method, IParameterSymbol? parameter)
+                => method.ReturnsByRef && method.Name == "AsRef" && parameter?.Type is IPointerTypeSymbol
+                    && SymbolEqualityComparer.Default.Equals(method.ContainingType, _apis.Unsafe);
 
             /// <summary>Calls whose result is the same address: pointer and <c>IntPtr</c> arithmetic, casts, spans over it.</summary>
             private bool IsDerivingCall(IMethodSymbol method)

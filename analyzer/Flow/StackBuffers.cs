@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
@@ -99,9 +101,90 @@ namespace PinAnalyzers.Flow
                 return null;
             }
 
-            return reference => reference.Parent is { Kind: OperationKind.None } element
+            return reference => (reference.Parent is { Kind: OperationKind.None } element
                 && element.Parent is IFieldReferenceOperation member && ReferenceEquals(member.Instance, element)
-                && !fields.Contains(member.Field);
+                && !fields.Contains(member.Field))
+                || (ArgumentOf(reference) is { Parameter: { } parameter, Parent: IInvocationOperation invocation }
+                    && MembersReadThrough(invocation.TargetMethod, parameter) is { } names && !Overlaps(names, fields));
+        }
+
+        private static bool Overlaps(ImmutableHashSet<string> names, HashSet<IFieldSymbol> fields)
+        {
+            foreach (var field in fields)
+            {
+                if (names.Contains(field.Name))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static readonly ConditionalWeakTable<IParameterSymbol, StrongBox<ImmutableHashSet<string>?>> s_membersRead = new();
+
+        /// <summary>
+        /// For a pointer parameter of a source method: the names of the element members its body touches
+        /// (<c>p[i].err</c>, <c>p-&gt;cbActual</c>) when that is its only use; null when the body uses the pointer any
+        /// other way (passes it on, takes an address, reads a whole element) or cannot be seen. One level, by syntax,
+        /// once per parameter (ManagedEsent's <c>RetrieveTruncatedBuffers(…, NATIVE_RETRIEVECOLUMN* cols)</c> reads
+        /// <c>cols[i].err</c> and <c>cols[i].cbActual</c>, never <c>pvData</c>).
+        /// </summary>
+        internal static ImmutableHashSet<string>? MembersReadThrough(IMethodSymbol method, IParameterSymbol parameter)
+        {
+            method = method.OriginalDefinition;
+            if (parameter.Type is not IPointerTypeSymbol || parameter.RefKind != RefKind.None)
+            {
+                return null;
+            }
+
+            return s_membersRead.GetValue(parameter, p => new StrongBox<ImmutableHashSet<string>?>(ComputeMembersRead(method, p))).Value;
+        }
+
+        private static ImmutableHashSet<string>? ComputeMembersRead(IMethodSymbol method, IParameterSymbol parameter)
+        {
+            if (method.IsAbstract || method.IsVirtual || method.IsExtern || method.IsOverride || method.DeclaringSyntaxReferences.Length != 1
+                || method.DeclaringSyntaxReferences[0].GetSyntax() is not MethodDeclarationSyntax declaration
+                || (declaration.Body is null && declaration.ExpressionBody is null))
+            {
+                return null;
+            }
+
+            var names = ImmutableHashSet.CreateBuilder<string>();
+            var name = parameter.Name;
+            foreach (var node in declaration.DescendantNodes())
+            {
+                if (node is not IdentifierNameSyntax identifier || identifier.Identifier.ValueText != name || identifier.Parent is ParameterSyntax)
+                {
+                    continue;
+                }
+
+                // p[i].F or p->F, not under & or ref, and not the element as a whole.
+                MemberAccessExpressionSyntax? member = identifier.Parent switch
+                {
+                    ElementAccessExpressionSyntax element when element.Expression == identifier => element.Parent as MemberAccessExpressionSyntax,
+                    MemberAccessExpressionSyntax arrow when arrow.Expression == identifier && arrow.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.PointerMemberAccessExpression) => arrow,
+                    _ => null,
+                };
+
+                if (member is null || member.Expression is not (ElementAccessExpressionSyntax or IdentifierNameSyntax)
+                    || member.Parent is PrefixUnaryExpressionSyntax { RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.AddressOfExpression }
+                    || member.Parent is ArgumentSyntax { RefKindKeyword.RawKind: not 0 } || member.Parent is RefExpressionSyntax)
+                {
+                    return null;
+                }
+
+                if (member.Parent is AssignmentExpressionSyntax { RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.SimpleAssignmentExpression } assignment
+                    && assignment.Left == member)
+                {
+                    // Overwriting a member reads nothing through it.
+                    continue;
+                }
+
+                names.Add(member.Name.Identifier.ValueText);
+            }
+
+            return names.ToImmutable();
         }
 
         private static bool IsStackAllocated(ILocalSymbol local, FunctionFlow function)
