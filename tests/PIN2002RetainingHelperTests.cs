@@ -136,4 +136,79 @@ public sealed class PIN2002RetainingHelperTests
             """,
             VerifyHandle.Diagnostic("PIN1001").WithLocation(0).WithArguments("its address is passed to 'Later', which keeps it"),
             VerifyHandle.Diagnostic("PIN2002").WithLocation(1).WithArguments("Later", ""));
+    private const string Columns = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        struct NativeSetColumn { public IntPtr pvData; public uint cbData; public int err; }
+
+        unsafe abstract class ColumnValue
+        {
+            [DllImport("esent")] private static extern int JetSetColumns(NativeSetColumn* cols, int n);
+
+            public int Error;
+
+            internal abstract int SetColumns(ColumnValue[] values, NativeSetColumn* cols, int i);
+
+            // Fills the caller's descriptor and consumes it before returning: the next column pins its data
+            // inside this call, the last one makes the native call.
+            internal int SetColumns(ColumnValue[] values, NativeSetColumn* cols, int i, void* buffer, int size)
+            {
+                cols[i].cbData = (uint)size;
+                cols[i].pvData = new IntPtr(buffer);
+                int err = i == values.Length - 1 ? JetSetColumns(cols, values.Length) : values[i + 1].SetColumns(values, cols, i + 1);
+                Error = cols[i].err;
+                return err;
+            }
+
+            // Fills the caller's descriptor for later: the address stays there after the call.
+            internal static void Describe(NativeSetColumn* cols, int i, void* buffer, int size)
+            {
+                cols[i].cbData = (uint)size;
+                cols[i].pvData = new IntPtr(buffer);
+            }
+        }
+
+        """;
+
+    [Fact]
+    public Task HelperThatFillsTheCallersDescriptorsAndConsumesThemDoesNotKeepThePointer()
+        => VerifyFixed.VerifyAsync(Columns + """
+            unsafe sealed class BytesColumnValue : ColumnValue
+            {
+                public byte[]? Value;
+
+                internal override int SetColumns(ColumnValue[] values, NativeSetColumn* cols, int i)
+                {
+                    if (Value != null)
+                    {
+                        fixed (void* buffer = Value)
+                        {
+                            return SetColumns(values, cols, i, buffer, Value.Length);
+                        }
+                    }
+
+                    return SetColumns(values, cols, i, null, 0);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task HelperThatFillsTheCallersDescriptorsForLaterKeepsThePointer()
+        => VerifyFixed.VerifyAsync(Columns + """
+            unsafe sealed class BytesColumnValue : ColumnValue
+            {
+                public byte[]? Value;
+
+                internal override int SetColumns(ColumnValue[] values, NativeSetColumn* cols, int i)
+                {
+                    fixed (void* buffer = Value)
+                    {
+                        Describe(cols, i, {|#0:buffer|}, Value!.Length);
+                        return SetColumns(values, cols, i, buffer, Value.Length);
+                    }
+                }
+            }
+            """,
+            VerifyFixed.Diagnostic("PIN2002").WithLocation(0).WithArguments("Describe", ""));
 }

@@ -490,12 +490,14 @@ namespace PinAnalyzers.Flow
                             _stackBuffers.Carry(bufferLocal, stackField.Field);
                             Hold(bufferLocal, role, token, assignment);
                         }
-                        else if (buffer is IParameterSymbol bufferParameter && _site.FixedStatement is { } fixedStatement
-                            && StackBuffers.ConsumedInside(bufferParameter, assignment, fixedStatement, _function))
+                        else if (buffer is IParameterSymbol bufferParameter && PinScope() is { } scope
+                            && StackBuffers.ConsumedInside(bufferParameter, assignment, scope, _function))
                         {
                             // The caller's memory, filled in for a call inside the fixed statement that reads it
                             // (ManagedEsent's PinColumnsAndRetrieve): a marshalling scratch area, not a place that keeps
-                            // the pointer; its uses in this method are followed like the buffer's.
+                            // the pointer; its uses in this method are followed like the buffer's. For a helper's pointer
+                            // parameter the scope is the helper's body: ManagedEsent's SetColumns(cols, i, buffer) fills
+                            // cols[i].pvData and calls JetSetColumns(cols) (or the next column's SetColumns) before returning.
                             Hold(bufferParameter, role, token, writtenBy: null);
                         }
                         else
@@ -559,6 +561,10 @@ namespace PinAnalyzers.Flow
                         return;
                 }
             }
+
+            /// <summary>Where the pin lives: the <c>fixed</c> statement, or for a parameter followed by a summary the whole body.</summary>
+            private SyntaxNode? PinScope()
+                => _site.FixedStatement ?? (_site.Kind == PinKind.Fixed && ReferenceEquals(_site.Operation, _function.Body) ? _function.Body.Syntax : null);
 
             /// <summary>
             /// For a <c>fixed</c> pin: the write goes into scratch memory of this method — a local array created here, a
