@@ -145,7 +145,9 @@ namespace PinAnalyzers
         /// <c>GC.AllocateArray&lt;T&gt;(n, flag)</c> with a flag that is a parameter or readonly field, and the address taken
         /// only under <c>if (flag)</c> (or <c>flag ? … : …</c>, <c>flag &amp;&amp; …</c>) on the same symbol: on that side the array is on the POH.
         /// </summary>
-        internal static bool UnderAllocationFlag(IInvocationOperation use, ISymbol? owner, System.Threading.CancellationToken cancellationToken)
+        /// <param name="elements">Judge the elements of <paramref name="owner"/> (a jagged array: <c>values[i] = GC.AllocateArray&lt;T&gt;(n, isPinned)</c>,
+        /// also through a local of the same method, <c>var tmp = GC.AllocateArray&lt;T&gt;(n, isPinned); … values[i] = tmp;</c>).</param>
+        internal static bool UnderAllocationFlag(IInvocationOperation use, ISymbol? owner, System.Threading.CancellationToken cancellationToken, bool elements = false)
         {
             var model = use.SemanticModel;
             if (owner is not (ILocalSymbol or IFieldSymbol) || model is null)
@@ -155,9 +157,9 @@ namespace PinAnalyzers
 
             ISymbol? flag = null;
             var allocated = false;
-            foreach (var value in AssignedValues(owner))
+            foreach (var value in elements ? AssignedElements(owner) : AssignedValues(owner))
             {
-                if (PinnedObjectHeapSyntax.ConditionalFlag(value) is not { } flagSyntax)
+                if (value is null || PinnedObjectHeapSyntax.ConditionalFlag(value) is not { } flagSyntax)
                 {
                     return false;
                 }
@@ -234,6 +236,61 @@ namespace PinAnalyzers
             }
         }
 
+        /// <summary>
+        /// Every array stored into an element of the local or field (<c>owner[i] = …</c>), by syntax; a local of the
+        /// storing method stands for its single initializer (null when it has none or is assigned again).
+        /// </summary>
+        private static System.Collections.Generic.IEnumerable<ExpressionSyntax?> AssignedElements(ISymbol owner)
+        {
+            var scopes = new System.Collections.Generic.List<SyntaxNode>();
+            foreach (var reference in (owner is ILocalSymbol ? owner.DeclaringSyntaxReferences : owner.ContainingType.DeclaringSyntaxReferences))
+            {
+                scopes.Add(owner is ILocalSymbol ? reference.GetSyntax().FirstAncestorOrSelf<MemberDeclarationSyntax>() ?? reference.GetSyntax() : reference.GetSyntax());
+            }
+
+            foreach (var scope in scopes)
+            {
+                foreach (var node in scope.DescendantNodes())
+                {
+                    if (node is AssignmentExpressionSyntax { Left: ElementAccessExpressionSyntax element } assignment
+                        && PinnedObjectHeapSyntax.Names(element.Expression, owner.Name))
+                    {
+                        yield return assignment.Right is IdentifierNameSyntax local ? SingleInitializer(assignment, local.Identifier.ValueText) : assignment.Right;
+                    }
+                    else if (node is ArgumentSyntax { RefKindKeyword.RawKind: not 0 } argument && PinnedObjectHeapSyntax.Names(argument.Expression, owner.Name))
+                    {
+                        // Array.Resize(ref values, n) and the like hand the whole array on: its elements are unknown.
+                        yield return null;
+                    }
+                }
+            }
+        }
+
+        private static ExpressionSyntax? SingleInitializer(SyntaxNode use, string name)
+        {
+            var member = use.FirstAncestorOrSelf<MemberDeclarationSyntax>();
+            ExpressionSyntax? initializer = null;
+            foreach (var node in member?.DescendantNodes() ?? System.Linq.Enumerable.Empty<SyntaxNode>())
+            {
+                switch (node)
+                {
+                    case VariableDeclaratorSyntax declarator when declarator.Identifier.ValueText == name:
+                        if (initializer is not null || declarator.Initializer is null)
+                        {
+                            return null;
+                        }
+
+                        initializer = declarator.Initializer.Value;
+                        break;
+                    case AssignmentExpressionSyntax { Left: IdentifierNameSyntax left } when left.Identifier.ValueText == name:
+                    case ArgumentSyntax { RefKindKeyword.RawKind: not 0, Expression: IdentifierNameSyntax refLeft } when refLeft.Identifier.ValueText == name:
+                        return null;
+                }
+            }
+
+            return initializer;
+        }
+
         private static bool Guarded(SyntaxNode use, ISymbol flag, SemanticModel model, System.Threading.CancellationToken cancellationToken)
         {
             var child = use;
@@ -273,7 +330,8 @@ namespace PinAnalyzers
         }
 
         /// <summary>
-        /// The address is only compared (<c>p == q</c>, <c>p &lt; end</c>) or only evaluated inside <c>Debug.Assert</c> (a
+        /// The address is only compared (<c>p == q</c>, <c>p &lt; end</c>), only subtracted from another value (an offset:
+        /// <c>aligned - (long)Unsafe.AsPointer(ref a[0])</c>) or only evaluated inside <c>Debug.Assert</c> (a
         /// <c>[Conditional]</c> method): it is never stored or passed on, so the object moving cannot corrupt anything.
         /// </summary>
         internal static bool OnlyCompared(IInvocationOperation use)
@@ -287,6 +345,12 @@ namespace PinAnalyzers
             if (value.Parent is IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals or BinaryOperatorKind.LessThan
                 or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual })
             {
+                return true;
+            }
+
+            if (value.Parent is IBinaryOperation { OperatorKind: BinaryOperatorKind.Subtract } difference && ReferenceEquals(difference.RightOperand, value))
+            {
+                // aligned - (long)Unsafe.AsPointer(ref a[0]): an offset, not an address of the array (FASTER's ClearPage).
                 return true;
             }
 

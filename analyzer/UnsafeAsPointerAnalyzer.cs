@@ -64,6 +64,7 @@ namespace PinAnalyzers
                 || (movable.Owner is IFieldSymbol { IsStatic: false } field
                     && (handleFields?.GetOrAdd(field, AlreadyPinned.ByHandleField) ?? AlreadyPinned.ByHandleField(field)))
                 || AlreadyPinned.UnderAllocationFlag(invocation, movable.Owner, cancellationToken)
+                || AlreadyPinned.UnderAllocationFlag(invocation, movable.ElementsOf, cancellationToken, elements: true)
                 || AlreadyPinned.OnlyCompared(invocation)
                 || RecentPinnedAllocation.Holds(reference, invocation.Syntax))
             {
@@ -75,11 +76,15 @@ namespace PinAnalyzers
 
         private readonly struct Movable
         {
-            internal Movable(string description, ISymbol? owner)
+            internal Movable(string description, ISymbol? owner, ISymbol? elementsOf = null)
             {
                 Description = description;
                 Owner = owner;
+                ElementsOf = elementsOf;
             }
+
+            /// <summary>For an element of a jagged array (<c>ref values[i][0]</c>): the local or field holding the outer array.</summary>
+            internal ISymbol? ElementsOf { get; }
 
             internal string Description { get; }
 
@@ -101,7 +106,9 @@ namespace PinAnalyzers
                         continue;
 
                     case IArrayElementReferenceOperation element:
-                        return pinnedObjectHeap.Holds(element.ArrayReference, method: null) ? null : new Movable("an array element", OwnerOf(element.ArrayReference));
+                        return pinnedObjectHeap.Holds(element.ArrayReference, method: null) ? null
+                            : new Movable("an array element", OwnerOf(element.ArrayReference),
+                                element.ArrayReference.WalkDownConversions() is IArrayElementReferenceOperation outer ? OwnerOf(outer.ArrayReference) : null);
 
                     case IFieldReferenceOperation field:
                         return ClassifyField(field, pinnedObjectHeap);

@@ -229,4 +229,88 @@ public sealed class PIN2003AlreadyPinnedTests
                 }
             }
             """);
+    [Fact]
+    public Task AllocationFlagGuardsAJaggedElement_NoDiagnostic()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.CompilerServices;
+
+            unsafe sealed class Pages<T> where T : unmanaged
+            {
+                private readonly T[][] values = new T[16][];
+                private readonly IntPtr[] pointers = new IntPtr[16];
+                private readonly bool isPinned;
+
+                public Pages(int size, bool pinned)
+                {
+                    isPinned = pinned;
+                    values[0] = GC.AllocateArray<T>(size, isPinned);
+                    if (isPinned)
+                    {
+                        pointers[0] = (IntPtr)Unsafe.AsPointer(ref values[0][0]);
+                    }
+                }
+
+                public void Grow(int index, int size)
+                {
+                    var tmp = GC.AllocateArray<T>(size, isPinned);
+                    if (isPinned) pointers[index] = (IntPtr)Unsafe.AsPointer(ref tmp[0]);
+                    values[index] = tmp;
+                }
+
+                public IntPtr Unguarded(int index) => (IntPtr){|PIN2003:Unsafe.AsPointer(ref values[index][0])|};
+            }
+            """);
+
+    [Fact]
+    public Task JaggedElementWithAStoreNotUnderTheFlag_Reported()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.CompilerServices;
+
+            unsafe sealed class Pages<T> where T : unmanaged
+            {
+                private readonly T[][] values = new T[16][];
+                private readonly IntPtr[] pointers = new IntPtr[16];
+                private readonly bool isPinned;
+
+                public Pages(int size, bool pinned)
+                {
+                    isPinned = pinned;
+                    values[0] = GC.AllocateArray<T>(size, isPinned);
+                    if (isPinned)
+                    {
+                        pointers[0] = (IntPtr){|PIN2003:Unsafe.AsPointer(ref values[0][0])|};
+                    }
+                }
+
+                public void Replace(int index, int size)
+                {
+                    var tmp = new T[size];
+                    values[index] = tmp;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task AddressOnlySubtractedFromAnotherIsAnOffset_NoDiagnostic()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.CompilerServices;
+
+            unsafe sealed class Pages
+            {
+                private readonly byte[][] values = new byte[16][];
+                private readonly long[] pointers = new long[16];
+
+                public void ClearPage(long page, int offset)
+                {
+                    offset += (int)(pointers[page % 16] - (long)Unsafe.AsPointer(ref values[page % 16][0]));
+                    Array.Clear(values[page % 16], offset, values[page % 16].Length - offset);
+                }
+
+                public byte* Derived(long page, int offset)
+                    => (byte*)((long){|PIN2003:Unsafe.AsPointer(ref values[page % 16][0])|} - offset);
+            }
+            """);
 }
