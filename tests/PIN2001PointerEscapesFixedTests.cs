@@ -488,4 +488,61 @@ public sealed class PIN2001PointerEscapesFixedTests
             """,
             Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("returned"),
             Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("returned"));
+    private const string SpriteBatch = """
+        using System;
+        using System.Collections.Generic;
+
+        struct SpriteInfo { public float depth; }
+
+        unsafe sealed class SpriteBatch
+        {
+            private SpriteInfo[] spriteInfos = new SpriteInfo[2048];
+            private IntPtr[] sortedSpriteInfos = new IntPtr[2048]; // SpriteInfo*[]
+            private int numSprites;
+
+            public void Grow(int newMax)
+            {
+                Array.Resize(ref spriteInfos, newMax);
+                Array.Resize(ref sortedSpriteInfos, newMax);
+            }
+
+            public int Capacity => sortedSpriteInfos.Length;
+
+            public float Flush(IComparer<IntPtr> comparer)
+            {
+                float total = 0;
+                fixed (SpriteInfo* spriteInfo = &spriteInfos[0])
+                {
+                    fixed (IntPtr* sortedSpriteInfo = &sortedSpriteInfos[0])
+                    {
+                        for (int i = 0; i < numSprites; i += 1)
+                        {
+                            WRITE;
+                        }
+
+                        Array.Sort(sortedSpriteInfos, 0, numSprites, comparer);
+                        for (int i = 0; i < numSprites; i += 1)
+                        {
+                            total += ((SpriteInfo*)sortedSpriteInfo[i])->depth;
+                        }
+                    }
+                }
+
+                return total;
+            }
+
+            MEMBERS
+        }
+        """;
+
+    [Fact]
+    public Task AddressWrittenIntoFieldArrayPinnedBySiblingFixedAndReadOnlyThere_NotAnEscape()
+        => Verify.VerifyAsync(SpriteBatch.Replace("WRITE", "sortedSpriteInfo[i] = (IntPtr)(&spriteInfo[i])").Replace("MEMBERS", ""));
+
+    [Fact]
+    public Task AddressWrittenIntoFieldArrayReadElsewhere_StillAnEscape()
+        => Verify.VerifyAsync(
+            SpriteBatch.Replace("WRITE", "{|#0:sortedSpriteInfo[i] = (IntPtr)(&spriteInfo[i])|}")
+                .Replace("MEMBERS", "public IntPtr First => sortedSpriteInfos[0];"),
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written through a pointer"));
 }

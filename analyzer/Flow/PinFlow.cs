@@ -586,8 +586,93 @@ namespace PinAnalyzers.Flow
                     _ => null,
                 };
 
+                if (local is not null && PinnedFieldArray(local) is { } field)
+                {
+                    return _site.FixedStatement is { } statement && FieldArrayReadOnlyWithin(field, statement);
+                }
+
                 var memory = local is null ? null : ScratchMemory(local);
                 return memory is not null && !FixedScope.IsReadAfter(_site, memory, _function);
+            }
+
+            /// <summary>
+            /// For a fixed local over a private array field of this type (<c>fixed (IntPtr* sorted = &amp;sortedInfos[0])</c>,
+            /// <c>fixed (IntPtr* sorted = sortedInfos)</c>): that field; else null.
+            /// </summary>
+            private static IFieldSymbol? PinnedFieldArray(ILocalSymbol local)
+            {
+                if (!local.IsFixed || local.DeclaringSyntaxReferences.Length != 1
+                    || local.DeclaringSyntaxReferences[0].GetSyntax() is not Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax { Initializer.Value: var value })
+                {
+                    return null;
+                }
+
+                if (value is Microsoft.CodeAnalysis.CSharp.Syntax.PrefixUnaryExpressionSyntax { Operand: Microsoft.CodeAnalysis.CSharp.Syntax.ElementAccessExpressionSyntax element }
+                    && value.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.AddressOfExpression))
+                {
+                    value = element.Expression;
+                }
+
+                var name = value switch
+                {
+                    Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                    Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax { Expression: Microsoft.CodeAnalysis.CSharp.Syntax.ThisExpressionSyntax } member => member.Name.Identifier.ValueText,
+                    _ => null,
+                };
+
+                if (name is null || local.ContainingType is not { } type)
+                {
+                    return null;
+                }
+
+                foreach (var candidate in type.GetMembers(name))
+                {
+                    if (candidate is IFieldSymbol { IsStatic: false, DeclaredAccessibility: Accessibility.Private, Type: IArrayTypeSymbol } field)
+                    {
+                        return field;
+                    }
+                }
+
+                return null;
+            }
+
+            /// <summary>
+            /// True when every use of the private array field in its type that could read its elements lies inside
+            /// <paramref name="statement"/>: elsewhere the field is only assigned, resized (<c>Array.Resize(ref f, n)</c>)
+            /// or asked its <c>Length</c> (FNA's SpriteBatch sorts sprite addresses in a field array pinned by a sibling
+            /// <c>fixed</c> and reads them only there). By syntax over the type's declarations.
+            /// </summary>
+            private static bool FieldArrayReadOnlyWithin(IFieldSymbol field, SyntaxNode statement)
+            {
+                foreach (var reference in field.ContainingType.DeclaringSyntaxReferences)
+                {
+                    foreach (var node in reference.GetSyntax().DescendantNodes())
+                    {
+                        if (node is not Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax identifier || identifier.Identifier.ValueText != field.Name
+                            || (node.SyntaxTree == statement.SyntaxTree && statement.Span.Contains(node.Span)))
+                        {
+                            continue;
+                        }
+
+                        SyntaxNode use = identifier.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax { Expression: Microsoft.CodeAnalysis.CSharp.Syntax.ThisExpressionSyntax } qualified
+                            && qualified.Name == identifier ? qualified : identifier;
+                        var harmless = use.Parent switch
+                        {
+                            Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax => true,
+                            Microsoft.CodeAnalysis.CSharp.Syntax.AssignmentExpressionSyntax assignment => assignment.Left == use && assignment.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SimpleAssignmentExpression),
+                            Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax length => length.Expression == use && length.Name.Identifier.ValueText is "Length" or "LongLength",
+                            Microsoft.CodeAnalysis.CSharp.Syntax.ArgumentSyntax { RefKindKeyword.RawKind: not 0, Parent.Parent: Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax { Expression: Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Resize" } } } => true,
+                            _ => false,
+                        };
+
+                        if (!harmless)
+                        {
+                            return false;
+                        }
+                    }
+                }
+
+                return true;
             }
 
             /// <summary>The local that owns the scratch block <paramref name="local"/> points into, or null when it is not scratch.</summary>
