@@ -266,29 +266,47 @@ namespace PinAnalyzers
             }
         }
 
+        /// <summary>The initializer of the local <paramref name="name"/> in scope at <paramref name="use"/> (the declaration in an
+        /// enclosing block before it; C# forbids shadowing, so that is the one), or null when it has none or its block
+        /// assigns it again or passes it by <c>ref</c>/<c>out</c>.</summary>
         private static ExpressionSyntax? SingleInitializer(SyntaxNode use, string name)
         {
-            var member = use.FirstAncestorOrSelf<MemberDeclarationSyntax>();
-            ExpressionSyntax? initializer = null;
-            foreach (var node in member?.DescendantNodes() ?? System.Linq.Enumerable.Empty<SyntaxNode>())
+            for (var block = use.Parent; block is not null and not MemberDeclarationSyntax; block = block.Parent)
             {
-                switch (node)
+                if (block is not BlockSyntax scope)
                 {
-                    case VariableDeclaratorSyntax declarator when declarator.Identifier.ValueText == name:
-                        if (initializer is not null || declarator.Initializer is null)
+                    continue;
+                }
+
+                foreach (var statement in scope.Statements)
+                {
+                    if (statement.SpanStart >= use.SpanStart || statement is not LocalDeclarationStatementSyntax declaration)
+                    {
+                        continue;
+                    }
+
+                    foreach (var variable in declaration.Declaration.Variables)
+                    {
+                        if (variable.Identifier.ValueText != name)
                         {
-                            return null;
+                            continue;
                         }
 
-                        initializer = declarator.Initializer.Value;
-                        break;
-                    case AssignmentExpressionSyntax { Left: IdentifierNameSyntax left } when left.Identifier.ValueText == name:
-                    case ArgumentSyntax { RefKindKeyword.RawKind: not 0, Expression: IdentifierNameSyntax refLeft } when refLeft.Identifier.ValueText == name:
-                        return null;
+                        foreach (var node in scope.DescendantNodes())
+                        {
+                            if (node is AssignmentExpressionSyntax { Left: IdentifierNameSyntax left } && left.Identifier.ValueText == name
+                                || node is ArgumentSyntax { RefKindKeyword.RawKind: not 0, Expression: IdentifierNameSyntax refLeft } && refLeft.Identifier.ValueText == name)
+                            {
+                                return null;
+                            }
+                        }
+
+                        return variable.Initializer?.Value;
+                    }
                 }
             }
 
-            return initializer;
+            return null;
         }
 
         private static bool Guarded(SyntaxNode use, ISymbol flag, SemanticModel model, System.Threading.CancellationToken cancellationToken)

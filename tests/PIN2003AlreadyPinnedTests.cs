@@ -253,9 +253,18 @@ public sealed class PIN2003AlreadyPinnedTests
 
                 public void Grow(int index, int size)
                 {
-                    var tmp = GC.AllocateArray<T>(size, isPinned);
-                    if (isPinned) pointers[index] = (IntPtr)Unsafe.AsPointer(ref tmp[0]);
-                    values[index] = tmp;
+                    if (index == 1)
+                    {
+                        var tmp = GC.AllocateArray<T>(size, isPinned);
+                        if (isPinned) pointers[1] = (IntPtr)Unsafe.AsPointer(ref tmp[0]);
+                        values[1] = tmp;
+                    }
+                    else
+                    {
+                        var tmp = GC.AllocateArray<T>(size, isPinned);
+                        if (isPinned) pointers[index] = (IntPtr)Unsafe.AsPointer(ref tmp[0]);
+                        values[index] = tmp;
+                    }
                 }
 
                 public IntPtr Unguarded(int index) => (IntPtr){|PIN2003:Unsafe.AsPointer(ref values[index][0])|};
