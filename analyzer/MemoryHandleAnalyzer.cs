@@ -52,7 +52,7 @@ namespace PinAnalyzers
                         }
 
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
-                        var verdicts = site.Kind == PinKind.Owner ? PinnedHandleAnalyzer.OwnerVerdicts(fate, summaries, MemoryFamily) : Verdicts(fate, apis);
+                        var verdicts = site.Kind == PinKind.Owner ? PinnedHandleAnalyzer.OwnerVerdicts(fate, summaries, MemoryFamily) : Verdicts(fate, apis, summaries);
                         foreach (var diagnostic in verdicts)
                         {
                             blockContext.ReportDiagnostic(diagnostic);
@@ -67,7 +67,7 @@ namespace PinAnalyzers
         /// </summary>
         private static readonly PinnedHandleAnalyzer.OwnerFamily MemoryFamily = new(Descriptors.PIN3001MemoryHandleOutlivesMethod, Descriptors.PIN3002MemoryHandleNotDisposed);
 
-        private static IEnumerable<Diagnostic> Verdicts(PinFate fate, PinApis apis)
+        private static IEnumerable<Diagnostic> Verdicts(PinFate fate, PinApis apis, PinSummaries summaries)
         {
             var by = PinnedHandleAnalyzer.PinnedBy(fate.Site);
             if (fate.Release == PinRelease.AllPaths)
@@ -80,6 +80,13 @@ namespace PinAnalyzers
                     }
                 }
 
+                yield break;
+            }
+
+            if (PinnedHandleAnalyzer.HandedToCaller(fate, summaries))
+            {
+                // Handed to the caller: an aggregate it disposes, an out parameter, or the return of a factory whose
+                // callers are judged where they pin.
                 yield break;
             }
 
@@ -97,7 +104,7 @@ namespace PinAnalyzers
                 yield break;
             }
 
-            if (fate.Escapes)
+            if (fate.Escapes && !PinnedHandleAnalyzer.HandedOff(fate))
             {
                 // Handed to the caller by a Pin implementation: the caller's pin is judged where it calls.
                 yield break;
@@ -115,7 +122,7 @@ namespace PinAnalyzers
         {
             foreach (var sink in fate.Sinks)
             {
-                if (sink.Kind == PinSinkKind.Return && !sink.IsAddress && ReturnedByPinImplementation(sink.Operation, apis))
+                if (sink.Kind == PinSinkKind.Handoff || (sink.Kind == PinSinkKind.Return && !sink.IsAddress && ReturnedByPinImplementation(sink.Operation, apis)))
                 {
                     continue;
                 }

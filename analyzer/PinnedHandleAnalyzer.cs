@@ -52,7 +52,7 @@ namespace PinAnalyzers
                         }
 
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
-                        var verdicts = site.Kind == PinKind.Owner ? OwnerVerdicts(fate, summaries, HandleFamily) : Verdicts(fate);
+                        var verdicts = site.Kind == PinKind.Owner ? OwnerVerdicts(fate, summaries, HandleFamily) : Verdicts(fate, summaries);
                         foreach (var diagnostic in verdicts)
                         {
                             blockContext.ReportDiagnostic(diagnostic);
@@ -72,7 +72,7 @@ namespace PinAnalyzers
         /// At most one of PIN1001/PIN1002/PIN1003 per site: a pin kept past its loop iteration is PIN1003; else an
         /// escape is PIN1001; else a leak is PIN1002. A pin released on every path is only judged for PIN2002.
         /// </summary>
-        private static IEnumerable<Diagnostic> Verdicts(PinFate fate)
+        private static IEnumerable<Diagnostic> Verdicts(PinFate fate, PinSummaries summaries)
         {
             var by = PinnedBy(fate.Site);
             if (fate.Release == PinRelease.AllPaths)
@@ -83,7 +83,7 @@ namespace PinAnalyzers
                     {
                         yield return RetainingCalls.Diagnose(sink);
                     }
-                    else if (sink.IsAddress && IsDanglingEscape(sink))
+                    else if (sink.IsAddress && IsDanglingEscape(sink) && !HandedOff(fate))
                     {
                         // PIN2004: the handle is freed here, the address it gave lives on.
                         yield return Diagnostic.Create(Descriptors.PIN2004AddressOutlivesPin, sink.Operation.Syntax.GetLocation(), sink.Description);
@@ -93,7 +93,7 @@ namespace PinAnalyzers
                 yield break;
             }
 
-            if (HandedToCaller(fate))
+            if (HandedToCaller(fate, summaries))
             {
                 // A factory: the caller owns the pin now, like the pin of an IPinnable.Pin implementation.
                 yield break;
@@ -106,11 +106,10 @@ namespace PinAnalyzers
                 yield break;
             }
 
-            if (fate.Escapes)
+            if (FirstEscape(fate) is { } escape)
             {
-                var sink = fate.Sinks[0];
-                var what = sink.IsAddress ? "its address is " : "it is ";
-                yield return Diagnostic.Create(Descriptors.PIN1001PinnedHandleOutlivesMethod, location, what + sink.Description + by);
+                var what = escape.IsAddress ? "its address is " : "it is ";
+                yield return Diagnostic.Create(Descriptors.PIN1001PinnedHandleOutlivesMethod, location, what + escape.Description + by);
                 yield break;
             }
 
@@ -235,14 +234,14 @@ namespace PinAnalyzers
         }
 
         /// <summary>
-        /// True when the pin is handed out through an <c>out</c> parameter (<c>static IntPtr Pin(int[] v, out GCHandle h)</c>)
-        /// and goes nowhere else: the handle is written to an <c>out</c> parameter of the method (the compiler makes every
-        /// normal return assign it), and every other escape is its address returned or written to an <c>out</c> parameter
-        /// too. The caller owns and frees it. Not in a loop, where each iteration's pin would overwrite the last.
+        /// The pin belongs to the caller now (DESIGN.md, factories): the handle is written to an <c>out</c> parameter, handed
+        /// to the caller with its address, or returned by a method whose every return is a fresh pin — a factory whose
+        /// callers are judged as pin sites; its address may go back with it or into the method's own arrays. (A hand-over to
+        /// an aggregate the caller disposes is a release on its path instead: <see cref="PinSinkKind.Handoff"/>.)
         /// </summary>
-        private static bool HandedToCaller(PinFate fate)
+        internal static bool HandedToCaller(PinFate fate, PinSummaries summaries)
         {
-            if (fate.Loop is not null || fate.Sinks.IsDefaultOrEmpty)
+            if (fate.Sinks.IsDefaultOrEmpty)
             {
                 return false;
             }
@@ -252,17 +251,66 @@ namespace PinAnalyzers
             {
                 var toOut = sink.Kind == PinSinkKind.OutOrRefParameter
                     && sink.Operation is ISimpleAssignmentOperation { Target: IParameterReferenceOperation { Parameter.RefKind: RefKind.Out } };
-                if (toOut && !sink.IsAddress)
+                if (sink.Kind == PinSinkKind.Handoff)
+                {
+                    // Judged as a release on its path (ReleasePaths): a path that misses it leaks.
+                    return false;
+                }
+
+                if (!sink.IsAddress && (toOut || (sink.Kind == PinSinkKind.Return && ReturnedByFactory(sink.Operation, summaries))))
                 {
                     handle = true;
                 }
-                else if (!(sink.IsAddress && (toOut || sink.Kind == PinSinkKind.Return)))
+                else if (!(sink.IsAddress && (toOut || sink.Kind == PinSinkKind.Return
+                    || (sink.Kind is PinSinkKind.ArrayElement or PinSinkKind.Collection && IntoLocalContainer(sink.Operation)))))
                 {
                     return false;
                 }
             }
 
-            return handle;
+            return handle && fate.Loop is null;
+        }
+
+        /// <summary>The pin went to an aggregate the caller disposes: its address may go with it (no PIN2004).</summary>
+        internal static bool HandedOff(PinFate fate)
+        {
+            foreach (var sink in fate.Sinks)
+            {
+                if (sink.Kind == PinSinkKind.Handoff)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The first sink through which the pin outlives the method; a hand-over to the caller's aggregate is not one.</summary>
+        internal static PinSink? FirstEscape(PinFate fate)
+        {
+            foreach (var sink in fate.Sinks)
+            {
+                if (sink.Kind != PinSinkKind.Handoff)
+                {
+                    return sink;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>A <c>return</c> of the method itself (not of a lambda) whose every return is a fresh pin (<see cref="PinSummaries.ReturnOf"/>).</summary>
+        private static bool ReturnedByFactory(IOperation returned, PinSummaries summaries)
+        {
+            for (var current = returned.Parent; current is not null; current = current.Parent)
+            {
+                if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                {
+                    return false;
+                }
+            }
+
+            return returned.SemanticModel?.GetEnclosingSymbol(returned.Syntax.SpanStart) is IMethodSymbol method && summaries.ReturnOf(method) is not null;
         }
 
         /// <summary>How a pin made in a loop body is kept past the iteration, or null when it is not (PIN1003, shared with <see cref="MemoryHandleAnalyzer"/>).</summary>

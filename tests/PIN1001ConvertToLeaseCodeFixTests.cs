@@ -598,9 +598,10 @@ public sealed class PIN1001ConvertToLeaseCodeFixTests
                     _handles.Add(handle);
                 }
 
-                public static GCHandle Pin(byte[] buffer)
+                public static GCHandle Pin(byte[] buffer, List<GCHandle> all)
                 {
                     var handle = {|PIN1001:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    all.Add(handle);
                     return handle;
                 }
             }

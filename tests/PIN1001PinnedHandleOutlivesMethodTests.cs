@@ -181,7 +181,7 @@ public sealed class PIN1001PinnedHandleOutlivesMethodTests
             Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in collection '_byId'"));
 
     [Fact]
-    public Task HandleReturned()
+    public Task HandleReturnedByAFactory_TheCallerIsJudged()
         => Verify.VerifyAsync("""
             using System.Runtime.InteropServices;
 
@@ -189,11 +189,28 @@ public sealed class PIN1001PinnedHandleOutlivesMethodTests
             {
                 public static GCHandle Pin(byte[] buffer)
                 {
-                    return {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    return GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                }
+
+                public static GCHandle Cached(byte[] buffer, bool fresh)
+                {
+                    if (fresh)
+                    {
+                        return {|#0:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                    }
+
+                    return default;
+                }
+
+                public static void Use(byte[] buffer)
+                {
+                    var handle = {|#1:Pin(buffer)|};
+                    System.Console.WriteLine(handle.AddrOfPinnedObject());
                 }
             }
             """,
-            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is returned"));
+            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is returned"),
+            Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("is never freed (pinned by 'Pin')"));
 
     [Fact]
     public Task AddressReturnedFromExpressionBody()

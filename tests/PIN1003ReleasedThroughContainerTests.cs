@@ -664,4 +664,115 @@ public sealed class PIN1003ReleasedThroughContainerTests
                 }
             }
             """);
+    private const string Group = """
+        sealed class GroupDisposable : IDisposable
+        {
+            private readonly List<MemoryHandle> _handles = new();
+
+            public MemoryHandle Add(MemoryHandle handle)
+            {
+                _handles.Add(handle);
+                return handle;
+            }
+
+            public void Dispose()
+            {
+                foreach (var handle in _handles)
+                    handle.Dispose();
+            }
+        }
+        """;
+
+    [Fact]
+    public Task PinsHandedToAnAggregateTheCallerDisposes_NoDiagnostic()
+        => VerifyMemory.VerifyAsync($$"""
+            using System;
+            using System.Buffers;
+            using System.Collections.Generic;
+
+            {{Group}}
+
+            unsafe struct NativeBatch { public int* tokens; public byte* logits; public byte** patterns; }
+
+            unsafe sealed class Batch
+            {
+                private readonly int[] _tokens = new int[64];
+                private readonly byte[] _logits = new byte[64];
+
+                // The group is returned: the caller disposes it, and with it every pin.
+                public GroupDisposable ToNative(out NativeBatch batch)
+                {
+                    var group = new GroupDisposable();
+                    batch = new NativeBatch
+                    {
+                        tokens = (int*)group.Add(_tokens.AsMemory().Pin()).Pointer,
+                        logits = (byte*)group.Add(_logits.AsMemory().Pin()).Pointer,
+                    };
+
+                    batch.patterns = Patterns(new[] { "a", "b" }, group);
+                    return group;
+                }
+
+                // The caller's group, in a loop too: each pin is released with it.
+                private static byte** Patterns(string[] patterns, GroupDisposable disposer)
+                {
+                    var pointers = new IntPtr[patterns.Length];
+                    for (var i = 0; i < patterns.Length; i++)
+                    {
+                        var pin = System.Text.Encoding.UTF8.GetBytes(patterns[i]).AsMemory().Pin();
+                        disposer.Add(pin);
+                        pointers[i] = (IntPtr)pin.Pointer;
+                    }
+
+                    var table = pointers.AsMemory().Pin();
+                    disposer.Add(table);
+                    return (byte**)table.Pointer;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task PinsHandedToAnAggregateNobodyDisposesOrTheObjectKeeps_Reported()
+        => VerifyMemory.VerifyAsync($$"""
+            using System;
+            using System.Buffers;
+            using System.Collections.Generic;
+
+            {{Group}}
+
+            sealed class Batch
+            {
+                private readonly GroupDisposable _pins = new();
+
+                public unsafe nint Leak(byte[] data)
+                {
+                    var group = new GroupDisposable();
+                    var pin = {|#0:data.AsMemory().Pin()|};
+                    group.Add(pin);
+                    return 0;
+                }
+
+                public unsafe void Keep(byte[] data)
+                {
+                    var pin = {|#1:data.AsMemory().Pin()|};
+                    _pins.Add(pin);
+                }
+
+                public unsafe GroupDisposable LeakBeforeHandOver(byte[] data, bool fail)
+                {
+                    var group = new GroupDisposable();
+                    var pin = {|#2:data.AsMemory().Pin()|};
+                    if (fail)
+                    {
+                        return group;
+                    }
+
+                    group.Add(pin);
+                    return group;
+                }
+            }
+            """,
+            VerifyMemory.Diagnostic("PIN3002").WithLocation(0).WithArguments("is never disposed"),
+            VerifyMemory.Diagnostic("PIN3001").WithLocation(1).WithArguments("it is added to collection '_pins'"),
+            VerifyMemory.Diagnostic("PIN3002").WithLocation(2).WithArguments("is not disposed on every path"));
 }

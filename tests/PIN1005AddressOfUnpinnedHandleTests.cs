@@ -483,7 +483,7 @@ public sealed class PIN1005AddressOfUnpinnedHandleTests
 
             static class SafeGCHandle
             {
-                public static GCHandle Alloc(byte[] buffer) => {|PIN1001:GCHandle.Alloc(buffer, GCHandleType.Pinned)|};
+                public static GCHandle Alloc(byte[] buffer) => GCHandle.Alloc(buffer, GCHandleType.Pinned);
             }
 
             static class Probe

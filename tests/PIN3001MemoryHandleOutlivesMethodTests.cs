@@ -182,12 +182,25 @@ public sealed class PIN3001MemoryHandleOutlivesMethodTests
             {
                 public static MemoryHandle Acquire(Memory<byte> memory)
                 {
-                    var handle = {|#0:memory.Pin()|};
+                    var handle = memory.Pin();
                     return handle;
+                }
+
+                public static MemoryHandle AcquireOrNot(Memory<byte> memory, bool pin)
+                {
+                    var handle = {|#0:memory.Pin()|};
+                    return pin ? handle : default;
+                }
+
+                public static unsafe void Use(Memory<byte> memory)
+                {
+                    var pin = {|#1:Acquire(memory)|};
+                    System.Console.WriteLine((nint)pin.Pointer);
                 }
             }
             """,
-            Verify.Diagnostic("PIN3001").WithLocation(0).WithArguments("it is returned"));
+            Verify.Diagnostic("PIN3001").WithLocation(0).WithArguments("it is returned"),
+            Verify.Diagnostic("PIN3002").WithLocation(1).WithArguments("is never disposed (pinned by 'Acquire')"));
 
     [Fact]
     public Task ReturnedInATuple()
@@ -207,21 +220,21 @@ public sealed class PIN3001MemoryHandleOutlivesMethodTests
             Verify.Diagnostic("PIN3001").WithLocation(0).WithArguments("it is returned"));
 
     [Fact]
-    public Task WrittenToOutParameter()
+    public Task WrittenToOutParameter_HandedToTheCaller()
         => Verify.VerifyAsync("""
             using System;
             using System.Buffers;
 
             static class Pins
             {
+                // Like PIN1001's out-parameter factories: the caller owns the pin.
                 public static bool TryPin(Memory<byte> memory, out MemoryHandle handle)
                 {
-                    handle = {|#0:memory.Pin()|};
+                    handle = memory.Pin();
                     return true;
                 }
             }
-            """,
-            Verify.Diagnostic("PIN3001").WithLocation(0).WithArguments("it is written to out parameter 'handle'"));
+            """);
 
     [Fact]
     public Task WrittenToRefParameter()
@@ -409,7 +422,7 @@ public sealed class PIN3001MemoryHandleOutlivesMethodTests
             Verify.Diagnostic("PIN3001").WithLocation(0).WithArguments("it is stored in field '_pin'"));
 
     [Fact]
-    public Task WrapperMethodReturningAPinIsReported()
+    public Task WrapperMethodReturningAPin_TheCallerIsJudged()
         => Verify.VerifyAsync("""
             using System;
             using System.Buffers;
@@ -418,11 +431,17 @@ public sealed class PIN3001MemoryHandleOutlivesMethodTests
             {
                 private readonly Memory<byte> _memory = new byte[256];
 
-                // Not an IPinnable implementation: a helper that hands out a pin of its memory.
-                public MemoryHandle Pin() => {|#0:_memory.Pin()|};
+                // Not an IPinnable implementation: a helper that hands out a pin of its memory; its callers are judged.
+                public MemoryHandle Pin() => _memory.Pin();
+
+                public static unsafe void Peek(Segment segment)
+                {
+                    var pin = {|#0:segment.Pin()|};
+                    Console.WriteLine((nint)pin.Pointer);
+                }
             }
             """,
-            Verify.Diagnostic("PIN3001").WithLocation(0).WithArguments("it is returned"));
+            Verify.Diagnostic("PIN3002").WithLocation(0).WithArguments("is never disposed (pinned by 'Pin')"));
 
     // ---- at most one of PIN1003/PIN3001/PIN3002 ----
 

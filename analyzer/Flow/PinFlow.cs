@@ -949,7 +949,67 @@ namespace PinAnalyzers.Flow
                     && ContainerRelease.For(_apis.Compilation).IsAggregate(aggregate, _site.Kind, _apis))
                 {
                     // pins.Add(handle) on a type whose Dispose releases every element it holds.
-                    ReleasedThrough(call, instance, role, token);
+                    if (!ReleasedThrough(call, instance, role, token))
+                    {
+                        if (CallerOwns(instance))
+                        {
+                            // The caller's aggregate (a parameter), or one this method returns: the caller disposes it, and
+                            // with it the pin (LLamaSharp's GroupDisposable). Like an out-parameter factory.
+                            Transfers.Add(call.Syntax);
+                            ReleaseCount++;
+                            AddSink(PinSinkKind.Handoff, argument, $"handed to '{instance.ReferencedSymbol()?.Name}', which the caller disposes", role);
+                        }
+                        else if (instance.WalkDownConversions() is IFieldReferenceOperation or IPropertyReferenceOperation)
+                        {
+                            // An aggregate the object keeps: the pin lives as long as it does.
+                            AddSink(PinSinkKind.Collection, argument, $"added to {DescribeCollection(instance)}", role);
+                        }
+                    }
+                }
+            }
+
+            /// <summary>
+            /// The aggregate belongs to the caller: a by-value parameter, or a local of this method that it returns (and does
+            /// not otherwise let go of: stored, captured, passed on).
+            /// </summary>
+            private bool CallerOwns(IOperation instance)
+            {
+                switch (instance.WalkDownConversions())
+                {
+                    case IParameterReferenceOperation { Parameter.RefKind: RefKind.None }:
+                        return true;
+                    case ILocalReferenceOperation { Local: var local }:
+                        var returned = false;
+                        foreach (var reference in _function.ReferencesTo(local))
+                        {
+                            var parent = reference.Parent;
+                            while (parent is IConversionOperation or IParenthesizedOperation)
+                            {
+                                parent = parent.Parent;
+                            }
+
+                            switch (parent)
+                            {
+                                case IReturnOperation { Kind: OperationKind.Return } when _function.NestedFunctionOf(reference) is null:
+                                    returned = true;
+                                    break;
+                                case IInvocationOperation call when ReferenceEquals(call.Instance.WalkDownConversions(), reference):
+                                case IVariableDeclaratorOperation:
+                                    break;
+                                case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, reference):
+                                    break;
+                                case IArgumentOperation { Parameter.Type: var parameterType } when parameterType is not null
+                                    && SymbolEqualityComparer.Default.Equals(parameterType.OriginalDefinition, local.Type.OriginalDefinition):
+                                    // Handed to a helper that adds more (LLamaSharp's ConvertOverrides(…, disposer)).
+                                    break;
+                                default:
+                                    return false;
+                            }
+                        }
+
+                        return returned;
+                    default:
+                        return false;
                 }
             }
 
