@@ -590,4 +590,73 @@ public sealed class PIN1001PinnedHandleOutlivesMethodTests
                 };
             }
             """);
+    [Fact]
+    public Task PinMadeInAFinallyAgainstAsyncExceptions_JudgedAfterTheTryStatement()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            public sealed class PinnedArray<T> : IDisposable where T : struct
+            {
+                private GCHandle handle;
+
+                public IntPtr CreateArray(T[] array)
+                {
+                    FreeHandle();
+                    try
+                    {
+                    }
+                    finally
+                    {
+                        handle = {|#0:GCHandle.Alloc(array, GCHandleType.Pinned)|};
+                    }
+
+                    return handle.AddrOfPinnedObject();
+                }
+
+                public static int Leaks(T[] array, Func<IntPtr, int> use)
+                {
+                    GCHandle local = default;
+                    try
+                    {
+                    }
+                    finally
+                    {
+                        local = {|#1:GCHandle.Alloc(array, GCHandleType.Pinned)|};
+                    }
+
+                    return use(local.AddrOfPinnedObject());
+                }
+
+                public static int Freed(T[] array, Func<IntPtr, int> use)
+                {
+                    GCHandle local = default;
+                    try
+                    {
+                    }
+                    finally
+                    {
+                        local = GCHandle.Alloc(array, GCHandleType.Pinned);
+                    }
+
+                    try
+                    {
+                        return use(local.AddrOfPinnedObject());
+                    }
+                    finally
+                    {
+                        local.Free();
+                    }
+                }
+
+                public void Dispose() => FreeHandle();
+
+                private void FreeHandle()
+                {
+                    if (handle.IsAllocated) handle.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field 'handle'"),
+            Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("is never freed"));
 }

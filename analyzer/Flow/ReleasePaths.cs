@@ -703,6 +703,12 @@ namespace PinAnalyzers.Flow
                         {
                             FoundUnreleasedEnd = true;
                         }
+                        else
+                        {
+                            // The pin itself was made in this finally (`try { } finally { h = GCHandle.Alloc(…); }`, the
+                            // guard against asynchronous exceptions): the code after the try statement runs next.
+                            ContinueAfterFinally(from.EnclosingRegion);
+                        }
 
                         return;
 
@@ -718,6 +724,55 @@ namespace PinAnalyzers.Flow
                     default:
                         // ProgramTermination and Error: the process or the code ends here.
                         return;
+                }
+            }
+
+            /// <summary>
+            /// After the end of a finally region the main search entered (the pin was made inside it): every normal branch
+            /// that runs the finally continues at its destination, through the finally regions it runs after this one.
+            /// </summary>
+            private void ContinueAfterFinally(ControlFlowRegion? region)
+            {
+                while (region is not null && region.Kind != ControlFlowRegionKind.Finally)
+                {
+                    region = region.EnclosingRegion;
+                }
+
+                if (region is null)
+                {
+                    return;
+                }
+
+                foreach (var block in _owner._graph.Blocks)
+                {
+                    foreach (var branch in new[] { block.FallThroughSuccessor, block.ConditionalSuccessor })
+                    {
+                        if (branch is null || branch.Semantics is not (ControlFlowBranchSemantics.Regular or ControlFlowBranchSemantics.Return))
+                        {
+                            continue;
+                        }
+
+                        var index = branch.FinallyRegions.IndexOf(region);
+                        if (index < 0)
+                        {
+                            continue;
+                        }
+
+                        var released = false;
+                        for (var i = index + 1; i < branch.FinallyRegions.Length && !released; i++)
+                        {
+                            released = _owner.FinallyReleases(branch.FinallyRegions[i]);
+                        }
+
+                        if (released)
+                        {
+                            _owner.SawRelease = true;
+                        }
+                        else if (branch.Destination is { } destination)
+                        {
+                            Explore(destination, 0, fromPin: false);
+                        }
+                    }
                 }
             }
 
