@@ -170,8 +170,9 @@ namespace PinAnalyzers
 
         /// <summary>
         /// A pin owner made here (<c>new PinnedBuffer(a)</c>, <c>a.Pin()</c>, a conversion): PIN1003 when owners pile up past
-        /// their iteration; PIN1001 (PIN3001) only when a field or property of a type that never releases it keeps it — the
-        /// owner's own pin already reports where it is made; PIN1002 (PIN3002) when it is neither kept nor released on
+        /// their iteration; PIN1001 (PIN3001) only when an instance field or property of a type that never releases it keeps
+        /// it — the owner's own pin already reports where it is made, and a static holder (a process-lifetime constant such
+        /// as Veldrid's <c>CommonStrings</c>) adds nothing to that report; PIN1002 (PIN3002) when it is neither kept nor released on
         /// every path. Returned, captured, added to a collection outside a loop or handed to another object's constructor,
         /// the owner belongs to someone else: silent.
         /// </summary>
@@ -195,7 +196,7 @@ namespace PinAnalyzers
             {
                 foreach (var sink in fate.Sinks)
                 {
-                    if (!sink.IsAddress && HolderOf(sink) is { } holder && !summaries.HolderReleases(holder, owner))
+                    if (!sink.IsAddress && HolderOf(sink) is { IsStatic: false } holder && !summaries.HolderReleases(holder, owner))
                     {
                         var kind = holder is IFieldSymbol ? "field" : "property";
                         var verb = owner.ReleaseVerb;

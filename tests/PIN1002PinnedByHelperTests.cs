@@ -507,4 +507,72 @@ public sealed class PIN1002PinnedByHelperTests
             """,
             VerifyMemory.Diagnostic("PIN3002").WithLocation(0).WithArguments("is never disposed (pinned by 'PinAll')"),
             VerifyMemory.Diagnostic("PIN3002").WithLocation(1).WithArguments("is never disposed (pinned by 'PinnedMemory')"));
+    private const string Utf8Owner = """
+        using System;
+        using System.Collections.Generic;
+        using System.Runtime.InteropServices;
+
+        internal sealed class Utf8 : IDisposable
+        {
+            private readonly byte[] _bytes;
+            private GCHandle _handle;
+            public Utf8(string s) { _bytes = new byte[s.Length + 1]; _handle = {|#9:GCHandle.Alloc(_bytes, GCHandleType.Pinned)|}; }
+            public void Dispose() => _handle.Free();
+            public static implicit operator Utf8(string s) => new Utf8(s);
+        }
+
+        """;
+
+    [Fact]
+    public Task OwnersInStaticHoldersAreReportedOnlyWhereTheyPin()
+        => Verify.VerifyAsync(Utf8Owner + """
+            internal static class Strings
+            {
+                public static Utf8 Main { get; } = "main";
+                private static readonly Utf8 s_name = new Utf8("name");
+            }
+
+            internal sealed class Device
+            {
+                private Utf8? _name;
+
+                public void Rename(string name) => _name = {|#0:name|};
+            }
+            """,
+            Verify.Diagnostic("PIN1001").WithLocation(9).WithArguments("it is stored in field '_handle'"),
+            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_name', which 'Device' never disposes (pinned by 'Utf8')"));
+
+    [Fact]
+    public Task OwnerInAFieldAndInACollectionTheTypeReleases_NotReported()
+        => Verify.VerifyAsync(Utf8Owner + """
+            internal sealed class Table : IDisposable
+            {
+                private readonly List<Utf8> _all = new List<Utf8>();
+                private readonly List<Utf8> _kept = new List<Utf8>();
+                private Utf8? _current;
+                private Utf8? _other;
+
+                public void Add(string s)
+                {
+                    _current = new Utf8(s);
+                    _all.Add(_current);
+                }
+
+                public void Keep(string s)
+                {
+                    _other = {|#0:new Utf8(s)|};
+                    _kept.Add(_other);
+                }
+
+                public void Dispose()
+                {
+                    foreach (var item in _all)
+                    {
+                        item.Dispose();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1001").WithLocation(9).WithArguments("it is stored in field '_handle'"),
+            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_other', which 'Table' never disposes (pinned by 'Utf8')"));
 }

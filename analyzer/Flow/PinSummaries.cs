@@ -727,6 +727,57 @@ namespace PinAnalyzers.Flow
                     {
                         return true;
                     }
+
+                    // _blocks.Add(_currentBlock) into a collection whose every element the type releases (Veldrid's
+                    // command-entry list keeps the current block in a field and all blocks in a list it frees).
+                    if (node is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Add" or "Push" or "Enqueue" or "Insert" } add } addCall
+                        && addCall.ArgumentList.Arguments.Count > 0 && Names(addCall.ArgumentList.Arguments[addCall.ArgumentList.Arguments.Count - 1].Expression, holder.Name)
+                        && CollectionName(add.Expression) is { } collection && ReleasesEachElement(type, collection, owner))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        private static string? CollectionName(ExpressionSyntax expression)
+            => expression switch
+            {
+                IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax } member => member.Name.Identifier.ValueText,
+                _ => null,
+            };
+
+        /// <summary>
+        /// The type releases every element of its collection field <paramref name="collection"/>: <c>foreach (var b in
+        /// _blocks) b.Free();</c> or <c>for (…) _blocks[i].Free();</c> with one of the owner's release names (by syntax).
+        /// </summary>
+        private static bool ReleasesEachElement(INamedTypeSymbol type, string collection, PinOwner owner)
+        {
+            foreach (var reference in type.DeclaringSyntaxReferences)
+            {
+                foreach (var node in reference.GetSyntax().DescendantNodes())
+                {
+                    switch (node)
+                    {
+                        case ForEachStatementSyntax loop when CollectionName(loop.Expression) == collection:
+                            foreach (var inner in loop.Statement.DescendantNodesAndSelf())
+                            {
+                                if (inner is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Expression: IdentifierNameSyntax element } call }
+                                    && element.Identifier.ValueText == loop.Identifier.ValueText && owner.ReleaseNames.Contains(call.Name.Identifier.ValueText))
+                                {
+                                    return true;
+                                }
+                            }
+
+                            break;
+                        case InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Expression: ElementAccessExpressionSyntax indexed } call }
+                            when CollectionName(indexed.Expression) == collection && owner.ReleaseNames.Contains(call.Name.Identifier.ValueText)
+                                && node.FirstAncestorOrSelf<ForStatementSyntax>() is not null:
+                            return true;
+                    }
                 }
             }
 
