@@ -26,6 +26,7 @@ namespace PinAnalyzers
         {
             var options = new PinFlowOptions.Provider(context.Options.AnalyzerConfigOptionsProvider);
             var pinnedObjectHeap = new PinnedObjectHeap(apis);
+            var handleFields = new System.Collections.Concurrent.ConcurrentDictionary<IFieldSymbol, bool>(SymbolEqualityComparer.Default);
             RegisterPinSites(
                 context,
                 apis,
@@ -40,6 +41,13 @@ namespace PinAnalyzers
                             continue;
                         }
 
+                        if (PinnedByHandleField(site.Target, handleFields))
+                        {
+                            // The array is also held by a pinned-handle field of this type (DESIGN.md, "Memory already
+                            // pinned"): it stays put after the statement ends, as long as that handle does (CSCore's FlacFrame).
+                            continue;
+                        }
+
                         var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
                         foreach (var sink in fate.Sinks)
                         {
@@ -49,6 +57,25 @@ namespace PinAnalyzers
                         }
                     }
                 });
+        }
+
+        /// <summary>The fixed target is an array field of this instance (<c>_buffer</c>, <c>&amp;_buffer[i]</c>) that a pinned-handle field of the type targets.</summary>
+        private static bool PinnedByHandleField(IOperation? target, System.Collections.Concurrent.ConcurrentDictionary<IFieldSymbol, bool> handleFields)
+        {
+            target = target.WalkDownConversions();
+            for (var depth = 0; depth < 3 && target is { Kind: OperationKind.None } wrapper && wrapper.ChildOperations.Count == 1; depth++)
+            {
+                // fixed (int* p = array): the array-to-pointer conversion has no public IOperation.
+                target = System.Linq.Enumerable.First(wrapper.ChildOperations).WalkDownConversions();
+            }
+
+            if (target is IAddressOfOperation { Reference: IArrayElementReferenceOperation element })
+            {
+                target = element.ArrayReference.WalkDownConversions();
+            }
+
+            return target is IFieldReferenceOperation { Instance: IInstanceReferenceOperation, Field: { IsStatic: false, Type: IArrayTypeSymbol } field }
+                && handleFields.GetOrAdd(field, AlreadyPinned.ByHandleField);
         }
     }
 }

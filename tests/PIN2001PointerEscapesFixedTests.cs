@@ -545,4 +545,38 @@ public sealed class PIN2001PointerEscapesFixedTests
             SpriteBatch.Replace("WRITE", "{|#0:sortedSpriteInfo[i] = (IntPtr)(&spriteInfo[i])|}")
                 .Replace("MEMBERS", "public IntPtr First => sortedSpriteInfos[0];"),
             Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written through a pointer"));
+    [Fact]
+    public Task ArrayFieldAlsoHeldByAPinnedHandleField_NotAnEscape()
+        => Verify.VerifyAsync("""
+            using System.Collections.Generic;
+            using System.Runtime.InteropServices;
+
+            unsafe struct SubFrame { public int* Destination; }
+
+            unsafe sealed class Frame
+            {
+                private int[] _dest = new int[64];
+                private int[] _other = new int[64];
+                private GCHandle _handle;
+
+                public List<SubFrame> Allocate(int channels)
+                {
+                    var output = new List<SubFrame>();
+                    fixed (int* p = _dest)
+                    {
+                        if (_handle.IsAllocated) _handle.Free();
+                        _handle = GCHandle.Alloc(_dest, GCHandleType.Pinned);
+                        output.Add(new SubFrame { Destination = p });
+                    }
+
+                    fixed (int* q = &_other[0])
+                    {
+                        output.Add({|#0:new SubFrame { Destination = q }|});
+                    }
+
+                    return output;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("added to collection 'output'"));
 }
