@@ -186,6 +186,14 @@ namespace PinAnalyzers
 
             var by = PinnedBy(fate.Site);
             var location = fate.Site.Syntax.GetLocation();
+            if (IntoReleasedSlots(fate, summaries, owner))
+            {
+                // buffers[n] = new WaveInBuffer(…) for each slot of an array field the type disposes element by element:
+                // a set of device buffers as large as the array, held and released by the type. Each one's own pin is
+                // reported where the owner makes it.
+                yield break;
+            }
+
             if (KeptPastIteration(fate) is { } kept)
             {
                 yield return Diagnostic.Create(Descriptors.PIN1003PinsAccumulateInLoop, location, kept + by);
@@ -212,6 +220,35 @@ namespace PinAnalyzers
             }
 
             yield return Diagnostic.Create(family.NotReleased, location, fate.DescribeLeak(owner.ReleaseVerb) + by);
+        }
+
+        /// <summary>
+        /// Every place the owner goes is a slot of an array field of this instance (<c>buffers[n] = owner</c>) whose elements
+        /// the type releases (<see cref="PinSummaries.ElementsReleased"/>); a slot store replaces, it does not pile up.
+        /// </summary>
+        private static bool IntoReleasedSlots(PinFate fate, PinSummaries summaries, PinOwner owner)
+        {
+            if (fate.Sinks.IsDefaultOrEmpty)
+            {
+                return false;
+            }
+
+            foreach (var sink in fate.Sinks)
+            {
+                if (sink.IsAddress)
+                {
+                    continue;
+                }
+
+                if (sink.Operation is not ISimpleAssignmentOperation { Target: IArrayElementReferenceOperation element }
+                    || element.ArrayReference.WalkDownConversions() is not IFieldReferenceOperation { Instance: IInstanceReferenceOperation, Field: { IsStatic: false, Type: IArrayTypeSymbol } field }
+                    || !summaries.ElementsReleased(field, owner))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>The field or property a sink stores the owner in, or null for other sinks.</summary>

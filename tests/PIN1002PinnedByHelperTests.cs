@@ -575,4 +575,58 @@ public sealed class PIN1002PinnedByHelperTests
             """,
             Verify.Diagnostic("PIN1001").WithLocation(9).WithArguments("it is stored in field '_handle'"),
             Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_other', which 'Table' never disposes (pinned by 'Utf8')"));
+    [Fact]
+    public Task DeviceBuffersInSlotsOfAnArrayTheTypeDisposes_NotPIN1003()
+        => Verify.VerifyAsync(Utf8Owner + """
+            internal sealed class WaveIn : IDisposable
+            {
+                private Utf8[] buffers = new Utf8[0];
+                private Utf8[] leaked = new Utf8[0];
+                private readonly List<Utf8> history = new List<Utf8>();
+
+                public int NumberOfBuffers { get; set; } = 3;
+
+                public void Open()
+                {
+                    buffers = new Utf8[NumberOfBuffers];
+                    for (int n = 0; n < buffers.Length; n++)
+                    {
+                        buffers[n] = new Utf8("buffer");
+                    }
+                }
+
+                public void OpenLeaky()
+                {
+                    leaked = new Utf8[NumberOfBuffers];
+                    for (int n = 0; n < leaked.Length; n++)
+                    {
+                        leaked[n] = {|#0:new Utf8("buffer")|};
+                    }
+                }
+
+                public void Record(int count)
+                {
+                    for (int n = 0; n < count; n++)
+                    {
+                        history.Add({|#1:new Utf8("take")|});
+                    }
+                }
+
+                public void Dispose()
+                {
+                    for (int n = 0; n < buffers.Length; n++)
+                    {
+                        buffers[n].Dispose();
+                    }
+
+                    foreach (var take in history)
+                    {
+                        take.Dispose();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1001").WithLocation(9).WithArguments("it is stored in field '_handle'"),
+            Verify.Diagnostic("PIN1003").WithLocation(0).WithArguments("stored in an array element (pinned by 'Utf8')"),
+            Verify.Diagnostic("PIN1003").WithLocation(1).WithArguments("added to collection 'history' (pinned by 'Utf8')"));
 }

@@ -742,6 +742,16 @@ namespace PinAnalyzers.Flow
             return false;
         }
 
+        /// <summary>
+        /// True when the type of the array or collection field <paramref name="field"/> releases every element of it
+        /// with one of <paramref name="owner"/>'s release names (<c>foreach (var b in buffers) b.Dispose();</c>, or
+        /// <c>buffers[n].Dispose()</c> in a <c>for</c>). By syntax over the type's declarations.
+        /// </summary>
+        internal bool ElementsReleased(IFieldSymbol field, PinOwner owner)
+            => _elementsReleased.GetOrAdd((field, owner.Type), key => ReleasesEachElement(key.Field.ContainingType, key.Field.Name, owner));
+
+        private readonly ConcurrentDictionary<(IFieldSymbol Field, INamedTypeSymbol Owner), bool> _elementsReleased = new();
+
         private static string? CollectionName(ExpressionSyntax expression)
             => expression switch
             {
