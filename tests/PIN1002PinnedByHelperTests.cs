@@ -595,6 +595,25 @@ public sealed class PIN1002PinnedByHelperTests
                     }
                 }
 
+                private Utf8[] spares = new Utf8[0];
+
+                public void OpenSpares(int count)
+                {
+                    spares = new Utf8[count];
+                    for (int n = 0; n < spares.Length; n++)
+                    {
+                        spares[n] = new Utf8("spare");
+                    }
+                }
+
+                public void CloseSpares()
+                {
+                    foreach (var spare in spares)
+                    {
+                        spare?.Dispose();
+                    }
+                }
+
                 public void OpenLeaky()
                 {
                     leaked = new Utf8[NumberOfBuffers];
@@ -621,7 +640,7 @@ public sealed class PIN1002PinnedByHelperTests
 
                     foreach (var take in history)
                     {
-                        take.Dispose();
+                        take?.Dispose();
                     }
                 }
             }

@@ -780,11 +780,22 @@ namespace PinAnalyzers.Flow
                                 {
                                     return true;
                                 }
+
+                                // buffer?.Dispose()
+                                if (inner is ConditionalAccessExpressionSyntax { Expression: IdentifierNameSyntax guarded, WhenNotNull: InvocationExpressionSyntax { Expression: MemberBindingExpressionSyntax binding } }
+                                    && guarded.Identifier.ValueText == loop.Identifier.ValueText && owner.ReleaseNames.Contains(binding.Name.Identifier.ValueText))
+                                {
+                                    return true;
+                                }
                             }
 
                             break;
                         case InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Expression: ElementAccessExpressionSyntax indexed } call }
                             when CollectionName(indexed.Expression) == collection && owner.ReleaseNames.Contains(call.Name.Identifier.ValueText)
+                                && node.FirstAncestorOrSelf<ForStatementSyntax>() is not null:
+                            return true;
+                        case ConditionalAccessExpressionSyntax { Expression: ElementAccessExpressionSyntax guardedIndexed, WhenNotNull: InvocationExpressionSyntax { Expression: MemberBindingExpressionSyntax binding } }
+                            when CollectionName(guardedIndexed.Expression) == collection && owner.ReleaseNames.Contains(binding.Name.Identifier.ValueText)
                                 && node.FirstAncestorOrSelf<ForStatementSyntax>() is not null:
                             return true;
                     }
