@@ -287,8 +287,9 @@ namespace PinAnalyzers
             var handle = false;
             foreach (var sink in fate.Sinks)
             {
-                var toOut = sink.Kind == PinSinkKind.OutOrRefParameter
-                    && sink.Operation is ISimpleAssignmentOperation { Target: IParameterReferenceOperation { Parameter.RefKind: RefKind.Out } };
+                var toOut = (sink.Kind == PinSinkKind.OutOrRefParameter
+                        && sink.Operation is ISimpleAssignmentOperation { Target: IParameterReferenceOperation { Parameter.RefKind: RefKind.Out } })
+                    || IntoOutStruct(sink.Operation);
                 if (sink.Kind == PinSinkKind.Handoff)
                 {
                     // Judged as a release on its path (ReleasePaths): a path that misses it leaks.
@@ -335,6 +336,26 @@ namespace PinAnalyzers
             }
 
             return null;
+        }
+
+        /// <summary>
+        /// A store into a field of a struct <c>out</c> parameter (<c>memory._handle = handle;</c> in K4os'
+        /// <c>Rent(out PinnedMemory memory, …)</c>): the struct, and the pin in it, go to the caller.
+        /// </summary>
+        private static bool IntoOutStruct(IOperation operation)
+        {
+            if (operation is not ISimpleAssignmentOperation { Target: IFieldReferenceOperation field })
+            {
+                return false;
+            }
+
+            IOperation? instance = field.Instance;
+            while (instance is IFieldReferenceOperation { Type.IsValueType: true } outer)
+            {
+                instance = outer.Instance;
+            }
+
+            return instance is IParameterReferenceOperation { Parameter: { RefKind: RefKind.Out, Type.IsValueType: true } };
         }
 
         /// <summary>A <c>return</c> of the method itself (not of a lambda) whose every return is a fresh pin (<see cref="PinSummaries.ReturnOf"/>).</summary>

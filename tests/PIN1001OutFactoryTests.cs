@@ -99,4 +99,34 @@ public sealed class PIN1001OutFactoryTests
             Verify.Diagnostic("PIN1001").WithLocation(1).WithArguments("it is written to out parameter 'handle'"),
             Verify.Diagnostic("PIN1001").WithLocation(2).WithArguments("its address is written to out parameter 'address'"),
             Verify.Diagnostic("PIN1001").WithLocation(3).WithArguments("it is written to out parameter 'handle'"));
+    [Fact]
+    public Task HandleHandedOutInAStructOutParameter()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe struct PinnedMemory
+            {
+                internal byte* _pointer;
+                internal GCHandle _handle;
+                internal int _size;
+
+                public static void Rent(out PinnedMemory memory, int size)
+                {
+                    var array = new byte[size];
+                    var handle = GCHandle.Alloc(array, GCHandleType.Pinned);
+                    memory._pointer = (byte*)handle.AddrOfPinnedObject();
+                    memory._handle = handle;
+                    memory._size = size;
+                }
+
+                public static void Keep(ref PinnedMemory memory, int size)
+                {
+                    var handle = {|#0:GCHandle.Alloc(new byte[size], GCHandleType.Pinned)|};
+                    memory._handle = handle;
+                }
+
+                public void Free() => _handle.Free();
+            }
+            """,
+            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_handle'"));
 }
