@@ -167,7 +167,8 @@ namespace PinAnalyzers
                 var symbol = value.SyntaxTree == model.SyntaxTree
                     ? model.GetSymbolInfo(flagSyntax, cancellationToken).Symbol
                     : FieldNamed(owner.ContainingType, flagSyntax);
-                if (symbol is not (IParameterSymbol or IFieldSymbol { IsReadOnly: true }) || (flag is not null && !SymbolEqualityComparer.Default.Equals(flag, symbol)))
+                if (!(symbol is IParameterSymbol or IFieldSymbol { IsReadOnly: true } || (symbol is IPropertySymbol property && IsStableProperty(property, depth: 0)))
+                    || (flag is not null && !SymbolEqualityComparer.Default.Equals(flag, symbol)))
                 {
                     return false;
                 }
@@ -177,6 +178,147 @@ namespace PinAnalyzers
             }
 
             return allocated && flag is not null && Guarded(use.Syntax, flag, model, cancellationToken);
+        }
+
+        /// <summary>
+        /// A property that reads the same on every call: no setter, and a get-only auto-property or a getter whose expression
+        /// is made of constants, readonly fields, other such properties and type queries such as
+        /// <c>RuntimeHelpers.IsReferenceOrContainsReferences&lt;T&gt;()</c> (Garnet's
+        /// <c>static bool IsBlittable =&gt; Utility.IsBlittable&lt;T&gt;();</c>), one level into a parameterless helper.
+        /// </summary>
+        private static bool IsStableProperty(IPropertySymbol property, int depth)
+        {
+            if (property.SetMethod is not null || property.IsIndexer || depth > 2)
+            {
+                return false;
+            }
+
+            foreach (var reference in property.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax() is not PropertyDeclarationSyntax declaration)
+                {
+                    return false;
+                }
+
+                if (declaration.ExpressionBody is { } arrow)
+                {
+                    return IsStableExpression(arrow.Expression, property.ContainingType, depth);
+                }
+
+                if (declaration.AccessorList is { } accessors)
+                {
+                    foreach (var accessor in accessors.Accessors)
+                    {
+                        if (accessor.Body is null && accessor.ExpressionBody is null)
+                        {
+                            // { get; } auto-property: assigned only while the object is built, like a readonly field.
+                            return accessors.Accessors.Count == 1;
+                        }
+
+                        if (accessor.ExpressionBody is { } accessorArrow)
+                        {
+                            return IsStableExpression(accessorArrow.Expression, property.ContainingType, depth);
+                        }
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        private static bool IsStableExpression(ExpressionSyntax expression, INamedTypeSymbol type, int depth)
+        {
+            switch (expression)
+            {
+                case ParenthesizedExpressionSyntax parenthesized:
+                    return IsStableExpression(parenthesized.Expression, type, depth);
+                case LiteralExpressionSyntax or TypeOfExpressionSyntax or SizeOfExpressionSyntax or DefaultExpressionSyntax:
+                    return true;
+                case PrefixUnaryExpressionSyntax { Operand: var operand } when expression.IsKind(SyntaxKind.LogicalNotExpression):
+                    return IsStableExpression(operand, type, depth);
+                case BinaryExpressionSyntax binary:
+                    return IsStableExpression(binary.Left, type, depth) && IsStableExpression(binary.Right, type, depth);
+                case InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0 } call:
+                    var name = call.Expression switch
+                    {
+                        MemberAccessExpressionSyntax { Name: var member } => member,
+                        SimpleNameSyntax simple => simple,
+                        _ => null,
+                    };
+                    if (name?.Identifier.ValueText is "IsReferenceOrContainsReferences" or "SizeOf")
+                    {
+                        return true;
+                    }
+
+                    if (name is null || depth > 1)
+                    {
+                        return false;
+                    }
+
+                    // One level into a parameterless static helper of the compilation: Utility.IsBlittable<T>().
+                    foreach (var candidate in CandidateMethods(call.Expression, type, name.Identifier.ValueText))
+                    {
+                        foreach (var reference in candidate.DeclaringSyntaxReferences)
+                        {
+                            if (reference.GetSyntax() is MethodDeclarationSyntax { ExpressionBody: { } body, ParameterList.Parameters.Count: 0 }
+                                && IsStableExpression(body.Expression, candidate.ContainingType, depth + 1))
+                            {
+                                return true;
+                            }
+                        }
+                    }
+
+                    return false;
+                case IdentifierNameSyntax or MemberAccessExpressionSyntax:
+                    var text = expression is MemberAccessExpressionSyntax access ? access.Name.Identifier.ValueText : ((IdentifierNameSyntax)expression).Identifier.ValueText;
+                    foreach (var member in type.GetMembers(text))
+                    {
+                        switch (member)
+                        {
+                            case IFieldSymbol field when field.IsConst || field.IsReadOnly:
+                                return true;
+                            case IPropertySymbol nested when IsStableProperty(nested, depth + 1):
+                                return true;
+                        }
+                    }
+
+                    return false;
+                default:
+                    return false;
+            }
+        }
+
+        /// <summary>Static parameterless methods named <paramref name="name"/>: on this type, or on the type a qualified call names.</summary>
+        private static System.Collections.Generic.IEnumerable<IMethodSymbol> CandidateMethods(ExpressionSyntax callee, INamedTypeSymbol type, string name)
+        {
+            var owners = new System.Collections.Generic.List<INamedTypeSymbol> { type };
+            if (callee is MemberAccessExpressionSyntax { Expression: IdentifierNameSyntax { Identifier.ValueText: var typeName } })
+            {
+                owners.Clear();
+                for (var scope = type.ContainingNamespace; scope is not null && owners.Count == 0; scope = scope.ContainingNamespace)
+                {
+                    foreach (var candidateType in scope.GetTypeMembers(typeName))
+                    {
+                        owners.Add(candidateType);
+                    }
+
+                    if (scope.IsGlobalNamespace)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            foreach (var owner in owners)
+            {
+                foreach (var member in owner.GetMembers(name))
+                {
+                    if (member is IMethodSymbol { IsStatic: true, Parameters.IsEmpty: true } method)
+                    {
+                        yield return method;
+                    }
+                }
+            }
         }
 
         private static ISymbol? FieldNamed(INamedTypeSymbol? type, ExpressionSyntax name)
@@ -189,9 +331,9 @@ namespace PinAnalyzers
 
             foreach (var candidate in type.GetMembers(text))
             {
-                if (candidate is IFieldSymbol field)
+                if (candidate is IFieldSymbol or IPropertySymbol)
                 {
-                    return field;
+                    return candidate;
                 }
             }
 
@@ -350,7 +492,8 @@ namespace PinAnalyzers
         /// <summary>
         /// The address is only compared (<c>p == q</c>, <c>p &lt; end</c>), only subtracted from another value (an offset:
         /// <c>aligned - (long)Unsafe.AsPointer(ref a[0])</c>) or only evaluated inside <c>Debug.Assert</c> (a
-        /// <c>[Conditional]</c> method): it is never stored or passed on, so the object moving cannot corrupt anything.
+        /// <c>[Conditional]</c> method), or only handed to a prefetch hint (<c>Sse.Prefetch0</c>): it is never stored, passed on
+        /// or dereferenced, so the object moving cannot corrupt anything.
         /// </summary>
         internal static bool OnlyCompared(IInvocationOperation use)
         {
@@ -363,6 +506,15 @@ namespace PinAnalyzers
             if (value.Parent is IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals or BinaryOperatorKind.LessThan
                 or BinaryOperatorKind.LessThanOrEqual or BinaryOperatorKind.GreaterThan or BinaryOperatorKind.GreaterThanOrEqual })
             {
+                return true;
+            }
+
+            if (value.Parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { Name: var hint } prefetch } }
+                && hint.StartsWith("Prefetch", System.StringComparison.Ordinal)
+                && prefetch.ContainingType?.ContainingNamespace?.ToDisplayString() == "System.Runtime.Intrinsics.X86")
+            {
+                // Sse.Prefetch0(Unsafe.AsPointer(ref a[i])): a cache hint, never a memory access; a stale address only
+                // prefetches the wrong line (Garnet's replay sketch).
                 return true;
             }
 

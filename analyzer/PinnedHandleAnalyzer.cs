@@ -478,6 +478,7 @@ namespace PinAnalyzers
 
         private readonly System.Collections.Concurrent.ConcurrentDictionary<(IFieldSymbol Field, INamedTypeSymbol? User), bool> _otherFields = new();
         private readonly System.Collections.Concurrent.ConcurrentDictionary<ISymbol, bool> _elements = new(SymbolEqualityComparer.Default);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<IFieldSymbol, bool> _thisFields = new(SymbolEqualityComparer.Default);
 
         internal PinnedObjectHeap(PinApis apis) => _apis = apis;
 
@@ -520,6 +521,12 @@ namespace PinAnalyzers
                         }
                         else if (node is Microsoft.CodeAnalysis.CSharp.Syntax.AssignmentExpressionSyntax assignment && PinnedObjectHeapSyntax.NamesMember(assignment.Left, field.Name))
                         {
+                            if (IsNothing(assignment.Right))
+                            {
+                                // state[v].tableRaw = null when the table is retired: no array until one is assigned.
+                                continue;
+                            }
+
                             if (!PinnedObjectHeapSyntax.IsPinnedMemory(assignment.Right))
                             {
                                 return false;
@@ -669,7 +676,7 @@ namespace PinAnalyzers
                     // state.table of another object: every assignment seen, in the field's type and in the using type.
                     return _otherFields.GetOrAdd((other.Field, EnclosingType(other)), key => OtherFieldHolds(key.Field, key.User));
                 case IFieldReferenceOperation field:
-                    return field.Field.IsReadOnly && _fields.GetOrAdd(field.Field, FieldHolds);
+                    return field.Field.IsReadOnly ? _fields.GetOrAdd(field.Field, FieldHolds) : !field.Field.IsStatic && _thisFields.GetOrAdd(field.Field, ThisFieldHolds);
                 default:
                     return _apis.IsPinnedObjectHeapAllocation(target);
             }
@@ -745,6 +752,131 @@ namespace PinAnalyzers
         /// A readonly field is assigned only in its initializer and the constructors of its type. Those may sit in
         /// other files, so they are read as syntax: <c>GC.AllocateArray&lt;T&gt;(n, pinned: true)</c> by shape.
         /// </summary>
+        /// <summary>
+        /// A field of this object that is not readonly: every assignment to it in its type (<c>buffer = …</c>,
+        /// <c>x.buffer = …</c>) is a POH allocation or <c>null</c>, none passes it by <c>ref</c>, and there is an allocation —
+        /// Garnet's <c>SectorAlignedMemory.buffer</c>, set in its constructor and cleared in <c>Return</c>. A private
+        /// constructor that copies the field from its parameter counts when every creation in the type passes that field
+        /// (<c>new SessionParseState(ref rootBuffer, …)</c>). The type's own code is the one that can be seen, as for
+        /// <see cref="OtherFieldHolds"/>.
+        /// </summary>
+        private static bool ThisFieldHolds(IFieldSymbol field)
+        {
+            var allocated = false;
+            foreach (var typeReference in field.ContainingType.DeclaringSyntaxReferences)
+            {
+                foreach (var node in typeReference.GetSyntax().DescendantNodes())
+                {
+                    switch (node)
+                    {
+                        case Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax { Initializer: { } initializer } declarator
+                            when declarator.Identifier.ValueText == field.Name && declarator.Parent?.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.FieldDeclarationSyntax:
+                            if (!IsNothing(initializer.Value))
+                            {
+                                if (!PinnedObjectHeapSyntax.IsPinnedMemory(initializer.Value))
+                                {
+                                    return false;
+                                }
+
+                                allocated = true;
+                            }
+
+                            break;
+                        case Microsoft.CodeAnalysis.CSharp.Syntax.AssignmentExpressionSyntax assignment when PinnedObjectHeapSyntax.NamesMember(assignment.Left, field.Name):
+                            if (!assignment.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SimpleAssignmentExpression))
+                            {
+                                return false;
+                            }
+
+                            if (IsNothing(assignment.Right))
+                            {
+                                break;
+                            }
+
+                            if (PinnedObjectHeapSyntax.IsPinnedMemory(assignment.Right))
+                            {
+                                allocated = true;
+                                break;
+                            }
+
+                            if (!CopiedFromItself(assignment, field))
+                            {
+                                return false;
+                            }
+
+                            break;
+                        case Microsoft.CodeAnalysis.CSharp.Syntax.ArgumentSyntax { RefKindKeyword.RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.OutKeyword } byOut
+                            when PinnedObjectHeapSyntax.NamesMember(byOut.Expression, field.Name):
+                            return false;
+                        case Microsoft.CodeAnalysis.CSharp.Syntax.ArgumentSyntax { RefKindKeyword.RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.RefKeyword } byRef
+                            when PinnedObjectHeapSyntax.NamesMember(byRef.Expression, field.Name)
+                                && !(byRef.Parent?.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.BaseObjectCreationExpressionSyntax && IsCopyingConstructorCall(byRef, field)):
+                            return false;
+                    }
+                }
+            }
+
+            return allocated;
+        }
+
+        /// <summary><c>this.f = f;</c> in a private constructor whose every call in the type passes the field itself.</summary>
+        private static bool CopiedFromItself(Microsoft.CodeAnalysis.CSharp.Syntax.AssignmentExpressionSyntax assignment, IFieldSymbol field)
+        {
+            if (assignment.Right is not Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax { Identifier.ValueText: var name }
+                || assignment.FirstAncestorOrSelf<Microsoft.CodeAnalysis.CSharp.Syntax.ConstructorDeclarationSyntax>() is not { } constructor
+                || !constructor.Modifiers.Any(Microsoft.CodeAnalysis.CSharp.SyntaxKind.PrivateKeyword))
+            {
+                return false;
+            }
+
+            var parameters = constructor.ParameterList.Parameters;
+            var ordinal = -1;
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                if (parameters[i].Identifier.ValueText == name)
+                {
+                    ordinal = i;
+                }
+            }
+
+            if (ordinal < 0)
+            {
+                return false;
+            }
+
+            var called = false;
+            foreach (var typeReference in field.ContainingType.DeclaringSyntaxReferences)
+            {
+                foreach (var node in typeReference.GetSyntax().DescendantNodes())
+                {
+                    if (node is Microsoft.CodeAnalysis.CSharp.Syntax.BaseObjectCreationExpressionSyntax { ArgumentList.Arguments: var arguments } creation
+                        && arguments.Count == parameters.Count && CreatesType(creation, field.ContainingType.Name))
+                    {
+                        if (!PinnedObjectHeapSyntax.NamesMember(arguments[ordinal].Expression, field.Name))
+                        {
+                            return false;
+                        }
+
+                        called = true;
+                    }
+                }
+            }
+
+            return called;
+        }
+
+        private static bool IsCopyingConstructorCall(Microsoft.CodeAnalysis.CSharp.Syntax.ArgumentSyntax argument, IFieldSymbol field)
+            => argument.Parent?.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.BaseObjectCreationExpressionSyntax creation && CreatesType(creation, field.ContainingType.Name);
+
+        private static bool CreatesType(Microsoft.CodeAnalysis.CSharp.Syntax.BaseObjectCreationExpressionSyntax creation, string typeName)
+            => creation switch
+            {
+                Microsoft.CodeAnalysis.CSharp.Syntax.ObjectCreationExpressionSyntax { Type: Microsoft.CodeAnalysis.CSharp.Syntax.SimpleNameSyntax { Identifier.ValueText: var name } } => name == typeName,
+                Microsoft.CodeAnalysis.CSharp.Syntax.ImplicitObjectCreationExpressionSyntax => creation.FirstAncestorOrSelf<Microsoft.CodeAnalysis.CSharp.Syntax.ReturnStatementSyntax>() is not null
+                    || creation.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.ArrowExpressionClauseSyntax,
+                _ => false,
+            };
+
         private static bool FieldHolds(IFieldSymbol field)
         {
             var assigned = false;

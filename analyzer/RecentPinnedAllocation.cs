@@ -25,12 +25,11 @@ namespace PinAnalyzers
                 _ => null,
             };
 
-            if (array.WalkDownConversions() is not IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field)
+            if (array.WalkDownConversions() is not IFieldReferenceOperation field || Path(field) is not { } path)
             {
                 return false;
             }
 
-            var name = field.Field.Name;
             SyntaxNode child = use;
             for (var node = use.Parent; node is not null; child = node, node = node.Parent)
             {
@@ -46,7 +45,7 @@ namespace PinAnalyzers
                     continue;
                 }
 
-                if (MayReassign(statement, name, until: use.SpanStart))
+                if (MayReassign(statement, path, until: use.SpanStart, use))
                 {
                     return false;
                 }
@@ -57,12 +56,12 @@ namespace PinAnalyzers
                     var earlier = block.Statements[i];
                     if (earlier is ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax assignment }
                         && assignment.IsKind(SyntaxKind.SimpleAssignmentExpression)
-                        && PinnedObjectHeapSyntax.Names(assignment.Left, name))
+                        && path.IsTarget(assignment.Left))
                     {
                         return PinnedObjectHeapSyntax.IsAllocation(assignment.Right);
                     }
 
-                    if (MayReassign(earlier, name, until: int.MaxValue))
+                    if (MayReassign(earlier, path, until: int.MaxValue, use: null))
                     {
                         return false;
                     }
@@ -75,7 +74,8 @@ namespace PinAnalyzers
         }
 
         /// <summary>Anything in <paramref name="node"/> before <paramref name="until"/> that could assign the field: a call, a creation, a lambda, an assignment or <c>ref</c> of the name.</summary>
-        private static bool MayReassign(SyntaxNode node, string name, int until)
+        /// <param name="use">The use itself: a call or creation that encloses it runs after it (its arguments first), so it is not "in between".</param>
+        private static bool MayReassign(SyntaxNode node, FieldPath path, int until, SyntaxNode? use)
         {
             foreach (var inner in node.DescendantNodesAndSelf())
             {
@@ -84,18 +84,128 @@ namespace PinAnalyzers
                     break;
                 }
 
+                if (use is not null && inner.Span.Contains(use.Span))
+                {
+                    // Utility.RoundUp((long)Unsafe.AsPointer(ref buffer[0]), 64): the enclosing call comes after the use.
+                    continue;
+                }
+
                 switch (inner)
                 {
                     case InvocationExpressionSyntax or BaseObjectCreationExpressionSyntax or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax:
                         return true;
-                    case AssignmentExpressionSyntax assignment when PinnedObjectHeapSyntax.Names(assignment.Left, name):
+                    case AssignmentExpressionSyntax assignment when path.Touches(assignment.Left):
                         return true;
-                    case ArgumentSyntax { RefKindKeyword.RawKind: not 0 } argument when PinnedObjectHeapSyntax.Names(argument.Expression, name):
+                    case PrefixUnaryExpressionSyntax { Operand: var operand } when path.Touches(operand):
+                        return true;
+                    case PostfixUnaryExpressionSyntax { Operand: var operand } when path.Touches(operand):
+                        return true;
+                    case ArgumentSyntax { RefKindKeyword.RawKind: not 0 } argument when path.Touches(argument.Expression):
                         return true;
                 }
             }
 
             return false;
+        }
+
+        /// <summary>
+        /// The field the array is read from, as a path of names: <c>buffer</c> / <c>this.buffer</c> of this object, or
+        /// <c>state[version].tableRaw</c> — a field reached through locals, fields and element accesses whose indices are
+        /// names or constants (Garnet's <c>state[version].tableRaw = GC.AllocateArray…; ref state[version].tableRaw[0]</c>).
+        /// </summary>
+        private static FieldPath? Path(IFieldReferenceOperation field)
+        {
+            if (field.Instance is null or IInstanceReferenceOperation)
+            {
+                return new FieldPath(field.Field.Name, text: null, System.Collections.Immutable.ImmutableHashSet<string>.Empty);
+            }
+
+            if (field.Syntax is not MemberAccessExpressionSyntax { Expression: var receiver })
+            {
+                return null;
+            }
+
+            var names = System.Collections.Immutable.ImmutableHashSet.CreateBuilder<string>(System.StringComparer.Ordinal);
+            return SimplePath(receiver, names) ? new FieldPath(field.Field.Name, Normalize(field.Syntax), names.ToImmutable()) : null;
+        }
+
+        private static bool SimplePath(ExpressionSyntax expression, System.Collections.Immutable.ImmutableHashSet<string>.Builder names)
+        {
+            switch (expression)
+            {
+                case IdentifierNameSyntax identifier:
+                    names.Add(identifier.Identifier.ValueText);
+                    return true;
+                case ThisExpressionSyntax:
+                    return true;
+                case MemberAccessExpressionSyntax { Name: IdentifierNameSyntax member } access:
+                    names.Add(member.Identifier.ValueText);
+                    return SimplePath(access.Expression, names);
+                case ElementAccessExpressionSyntax { ArgumentList.Arguments: { Count: 1 } arguments } element:
+                    var index = arguments[0].Expression;
+                    if (index is IdentifierNameSyntax indexName)
+                    {
+                        names.Add(indexName.Identifier.ValueText);
+                    }
+                    else if (index is not LiteralExpressionSyntax)
+                    {
+                        return false;
+                    }
+
+                    return SimplePath(element.Expression, names);
+                default:
+                    return false;
+            }
+        }
+
+        private static string Normalize(SyntaxNode node)
+        {
+            var text = new System.Text.StringBuilder();
+            foreach (var token in node.DescendantTokens())
+            {
+                text.Append(token.ValueText);
+            }
+
+            var result = text.ToString();
+            return result.StartsWith("this.", System.StringComparison.Ordinal) ? result.Substring(5) : result;
+        }
+
+        private sealed class FieldPath
+        {
+            private readonly string _field;
+            private readonly string? _text;
+            private readonly System.Collections.Immutable.ImmutableHashSet<string> _names;
+
+            internal FieldPath(string field, string? text, System.Collections.Immutable.ImmutableHashSet<string> names)
+            {
+                _field = field;
+                _text = text;
+                _names = names;
+            }
+
+            /// <summary>The assignment target is the field itself (the same path).</summary>
+            internal bool IsTarget(ExpressionSyntax target)
+                => _text is null ? PinnedObjectHeapSyntax.Names(target, _field) : Normalize(target) == _text;
+
+            /// <summary>The expression may change the field or any name its path goes through.</summary>
+            internal bool Touches(ExpressionSyntax target)
+            {
+                if (_text is null)
+                {
+                    return PinnedObjectHeapSyntax.Names(target, _field);
+                }
+
+                var last = target switch
+                {
+                    IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                    MemberAccessExpressionSyntax { Name: var name } => name.Identifier.ValueText,
+                    ElementAccessExpressionSyntax { Expression: var indexed } => indexed is IdentifierNameSyntax array ? array.Identifier.ValueText
+                        : indexed is MemberAccessExpressionSyntax { Name: var arrayName } ? arrayName.Identifier.ValueText : null,
+                    _ => null,
+                };
+
+                return last is not null && (last == _field || _names.Contains(last));
+            }
         }
     }
 }

@@ -359,6 +359,24 @@ namespace PinAnalyzers.Flow
                         PassedAsArgument(argument, role, token);
                         return;
 
+                    case IPropertyReferenceOperation { Property.Name: "Value" } unwrapped when ReferenceEquals(unwrapped.Instance, value) && IsNullableValue(value):
+                        // h.Value of a GCHandle? holder is the handle itself (Garnet's DiskANN search).
+                        Visit(unwrapped, role, token);
+                        return;
+
+                    case IInvocationOperation { TargetMethod.Name: "GetValueOrDefault", Arguments.Length: 0 } unwrapped when ReferenceEquals(unwrapped.Instance, value) && IsNullableValue(value):
+                        Visit(unwrapped, role, token);
+                        return;
+
+                    case IConditionalAccessOperation access when ReferenceEquals(access.Operation, value):
+                        // h?.Free(), owner?.Dispose(): the member is called on the value itself when it is there.
+                        if (ConditionalInstanceOf(access) is { } instance)
+                        {
+                            Visit(instance, role, token);
+                        }
+
+                        return;
+
                     case IInvocationOperation invocation when ReferenceEquals(invocation.Instance, value):
                         CalledOn(invocation, role);
                         return;
@@ -930,6 +948,16 @@ namespace PinAnalyzers.Flow
                     return;
                 }
 
+                if (_useSummaries && role == Role.Handle && !token && OwnershipTransfers.Adopts(method, parameter, _site.Kind, _apis))
+                {
+                    // new PreparedVectorData(pin, array, n): an object of the compilation that stores the handle and frees it
+                    // owns the pin from here; the hand-over is its release on this path.
+                    Transfers.Add(call.Syntax);
+                    ReleaseCount++;
+                    AddSink(PinSinkKind.Handoff, argument, $"handed to a new '{(method.MethodKind == MethodKind.Constructor ? method.ContainingType.Name : method.Name)}', which frees it", role);
+                    return;
+                }
+
                 if (_site.Kind == PinKind.Owner && role == Role.Handle && call is IObjectCreationOperation)
                 {
                     // The owner handed to another object's constructor: that object owns it now (its type is judged where
@@ -1034,6 +1062,32 @@ namespace PinAnalyzers.Flow
                 {
                     Visit(invocation, Role.Address, token: false);
                 }
+            }
+
+            private static bool IsNullableValue(IOperation value)
+                => value.Type?.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;
+
+            /// <summary>The <c>?.</c> receiver placeholder of <paramref name="access"/> itself (not of a nested access).</summary>
+            private static IConditionalAccessInstanceOperation? ConditionalInstanceOf(IConditionalAccessOperation access)
+            {
+                foreach (var descendant in access.WhenNotNull.SelfAndDescendants())
+                {
+                    if (descendant is IConditionalAccessInstanceOperation instance)
+                    {
+                        var owner = instance.Parent;
+                        while (owner is not null && owner is not IConditionalAccessOperation)
+                        {
+                            owner = owner.Parent;
+                        }
+
+                        if (ReferenceEquals(owner, access))
+                        {
+                            return instance;
+                        }
+                    }
+                }
+
+                return null;
             }
 
             private bool IsRelease(IMethodSymbol method)

@@ -201,7 +201,7 @@ namespace PinAnalyzers.Flow
                 {
                     releases = true;
                 }
-                else if (_transfers.Count > 0 && current is IInvocationOperation or ISimpleAssignmentOperation && _transfers.Contains(current.Syntax))
+                else if (_transfers.Count > 0 && current is IInvocationOperation or ISimpleAssignmentOperation or IObjectCreationOperation && _transfers.Contains(current.Syntax))
                 {
                     releases = true;
                     transfers = true;
@@ -261,6 +261,13 @@ namespace PinAnalyzers.Flow
                     case IPropertyReferenceOperation { Property.Name: "SafeMemoryMappedViewHandle", Instance: { } view } when _site.Kind == PinKind.ViewPointer:
                         // accessor.SafeMemoryMappedViewHandle.ReleasePointer(): the view stands for its handle.
                         operation = view;
+                        continue;
+                    case IPropertyReferenceOperation { Property.Name: "Value", Instance: { } nullable } when nullable.Type?.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T:
+                        // h.Value.Free() of a GCHandle? holder; h?.Free() lowers to h.GetValueOrDefault().Free().
+                        operation = nullable;
+                        continue;
+                    case IInvocationOperation { TargetMethod.Name: "GetValueOrDefault", Arguments.Length: 0, Instance: { } nullable } when nullable.Type?.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T:
+                        operation = nullable;
                         continue;
                     case IInvocationOperation { TargetMethod.Name: "FromIntPtr", Arguments.Length: 1 } fromIntPtr when !token:
                         return RefersToPin(fromIntPtr.Arguments[0].Value, token: true);
@@ -480,6 +487,11 @@ namespace PinAnalyzers.Flow
             switch (current)
             {
                 case IPropertyReferenceOperation { Property.Name: "IsAllocated" } property when RefersToPin(property.Instance, token: false):
+                    return polarity;
+
+                case IPropertyReferenceOperation { Property.Name: "HasValue", Instance: { } nullable } hasValue
+                    when nullable.Type?.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T && RefersToPin(nullable, token: false):
+                    // if (h.HasValue) h.Value.Free(); of a GCHandle? holder.
                     return polarity;
 
                 case IInvocationOperation { Type.SpecialType: SpecialType.System_Boolean } when IsPinSite(current):

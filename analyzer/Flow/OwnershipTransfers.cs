@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace PinAnalyzers.Flow
+{
+    /// <summary>
+    /// A pin handed to an object that takes it over (DESIGN.md, "What outlives and escapes mean"): a handle passed to a
+    /// constructor of the compilation that stores that parameter in a field of the new object, when the type releases
+    /// that field somewhere (<c>_pin.Free()</c>, <c>_memory.Dispose()</c>) — Garnet's
+    /// <c>return new PreparedVectorData(pin, array, n);</c> disposed by the caller's <c>using</c>, or an I/O
+    /// completion context that frees the handle when the write ends. Also one level through a method whose body only
+    /// returns such a construction (<c>CreateContext(GCHandle h) =&gt; new(callback, h)</c>). From then on the object
+    /// owns the pin: the hand-over is the pin's release on its path (<see cref="ReleasePaths"/>), and a path that misses
+    /// it still leaks.
+    /// </summary>
+    /// <remarks>By syntax over the type's declarations, once per constructor or method per compilation.</remarks>
+    internal static class OwnershipTransfers
+    {
+        private static readonly ConditionalWeakTable<Compilation, ConcurrentDictionary<(IMethodSymbol Method, int Ordinal), bool>> s_byCompilation = new();
+
+        /// <summary>True when <paramref name="method"/> takes over the pin passed as <paramref name="parameter"/>.</summary>
+        internal static bool Adopts(IMethodSymbol method, IParameterSymbol? parameter, PinKind kind, PinApis apis)
+        {
+            if (parameter is null || parameter.RefKind != RefKind.None || kind is not (PinKind.GCHandle or PinKind.TypedHandle or PinKind.MemoryHandle)
+                || method.MethodKind is not (MethodKind.Constructor or MethodKind.Ordinary) || method.IsStatic && method.MethodKind == MethodKind.Constructor)
+            {
+                return false;
+            }
+
+            var definition = method.OriginalDefinition;
+            if (definition.DeclaringSyntaxReferences.IsEmpty || parameter.Ordinal >= definition.Parameters.Length)
+            {
+                return false;
+            }
+
+            var cache = s_byCompilation.GetValue(apis.Compilation, _ => new ConcurrentDictionary<(IMethodSymbol, int), bool>(new Comparer()));
+            return cache.GetOrAdd((definition, parameter.Ordinal), key => Compute(key.Method, key.Method.Parameters[key.Ordinal], kind, apis, depth: 0));
+        }
+
+        private static bool Compute(IMethodSymbol method, IParameterSymbol parameter, PinKind kind, PinApis apis, int depth)
+        {
+            if (method.MethodKind == MethodKind.Constructor)
+            {
+                return ConstructorAdopts(method, parameter.Name, kind == PinKind.GCHandle ? "Free" : "Dispose");
+            }
+
+            // One level: a method whose body is `=> new T(…, p, …)` or `{ return new T(…, p, …); }`.
+            if (depth > 0)
+            {
+                return false;
+            }
+
+            foreach (var reference in method.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax() is not MethodDeclarationSyntax declaration || ReturnedCreation(declaration) is not { } creation
+                    || !apis.Compilation.ContainsSyntaxTree(creation.SyntaxTree)
+                    || ModelFor(apis, creation.SyntaxTree).GetOperation(creation) is not IObjectCreationOperation { Constructor: { } constructor } operation)
+                {
+                    return false;
+                }
+
+                var passed = false;
+                foreach (var argument in operation.Arguments)
+                {
+                    if (argument.Value.WalkDownConversions() is IParameterReferenceOperation reference2
+                        && reference2.Parameter.Name == parameter.Name && argument.Parameter is { } target)
+                    {
+                        if (!Compute(constructor.OriginalDefinition, target, kind, apis, depth + 1))
+                        {
+                            return false;
+                        }
+
+                        passed = true;
+                    }
+                }
+
+                // Any other use of the parameter in the body (it is one expression) would have been an argument too.
+                return passed;
+            }
+
+            return false;
+        }
+
+#pragma warning disable RS1030 // One level into a helper of another tree, once per method per compilation (as PinSummaries).
+        private static SemanticModel ModelFor(PinApis apis, SyntaxTree tree) => apis.Compilation.GetSemanticModel(tree);
+#pragma warning restore RS1030
+
+        private static ExpressionSyntax? ReturnedCreation(MethodDeclarationSyntax declaration)
+        {
+            var value = declaration.ExpressionBody?.Expression
+                ?? (declaration.Body is { Statements: { Count: 1 } statements } && statements[0] is ReturnStatementSyntax { Expression: { } returned } ? returned : null);
+            return value is BaseObjectCreationExpressionSyntax ? value : null;
+        }
+
+        /// <summary>The constructor assigns the parameter to a field of the instance, and the type releases that field.</summary>
+        private static bool ConstructorAdopts(IMethodSymbol constructor, string parameter, string releaseName)
+        {
+            string? field = null;
+            foreach (var reference in constructor.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax() is not ConstructorDeclarationSyntax declaration)
+                {
+                    continue;
+                }
+
+                foreach (var node in declaration.DescendantNodes())
+                {
+                    if (node is AssignmentExpressionSyntax { Right: IdentifierNameSyntax value } assignment && value.Identifier.ValueText == parameter
+                        && assignment.Left switch
+                        {
+                            IdentifierNameSyntax name => name.Identifier.ValueText != parameter ? name.Identifier.ValueText : null,
+                            MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var name } => name.Identifier.ValueText,
+                            _ => null,
+                        } is { } stored)
+                    {
+                        field = stored;
+                    }
+                }
+            }
+
+            if (field is null || constructor.ContainingType.GetMembers(field).IsEmpty)
+            {
+                return false;
+            }
+
+            foreach (var reference in constructor.ContainingType.DeclaringSyntaxReferences)
+            {
+                foreach (var node in reference.GetSyntax().DescendantNodes())
+                {
+                    if (node is InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0 } call && call.Expression switch
+                        {
+                            MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name, Expression: var target } => name == releaseName && Names(target, field),
+                            MemberBindingExpressionSyntax { Name.Identifier.ValueText: var name } => name == releaseName
+                                && call.Parent is ConditionalAccessExpressionSyntax { Expression: var guarded } && Names(guarded, field),
+                            _ => false,
+                        })
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        private static bool Names(ExpressionSyntax target, string field)
+            => target switch
+            {
+                IdentifierNameSyntax name => name.Identifier.ValueText == field,
+                MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var name } => name.Identifier.ValueText == field,
+                _ => false,
+            };
+
+        private sealed class Comparer : System.Collections.Generic.IEqualityComparer<(IMethodSymbol Method, int Ordinal)>
+        {
+            public bool Equals((IMethodSymbol Method, int Ordinal) x, (IMethodSymbol Method, int Ordinal) y)
+                => x.Ordinal == y.Ordinal && SymbolEqualityComparer.Default.Equals(x.Method, y.Method);
+
+            public int GetHashCode((IMethodSymbol Method, int Ordinal) obj)
+                => (SymbolEqualityComparer.Default.GetHashCode(obj.Method) * 31) + obj.Ordinal;
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using Xunit;
+using Verify = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.PinnedHandleAnalyzer>;
+
+namespace PinAnalyzers.Tests;
+
+/// <summary>
+/// Pins handed to an object that takes them over (Garnet's vector and object-log code), and handles held in a
+/// <c>GCHandle?</c>. The hand-over is the release on its path; a path that misses it is still reported.
+/// </summary>
+public sealed class PIN1002OwnershipTransferTests
+{
+    private const string Owners = """
+        readonly ref struct PreparedVectorData
+        {
+            private readonly GCHandle pin;
+            private readonly byte[] rentedArray;
+
+            internal PreparedVectorData(GCHandle pin, byte[] data)
+            {
+                this.pin = pin;
+                rentedArray = data;
+            }
+
+            public void Dispose()
+            {
+                if (rentedArray != null)
+                {
+                    pin.Free();
+                    ArrayPool<byte>.Shared.Return(rentedArray);
+                }
+            }
+        }
+
+        sealed class WriteContext
+        {
+            private GCHandle _handle;
+
+            internal WriteContext(object callback, GCHandle handle)
+            {
+                _handle = handle;
+            }
+
+            internal void Completed() => _handle.Free();
+        }
+
+        sealed class Keeper
+        {
+            private GCHandle _handle;
+
+            internal Keeper(GCHandle handle) => _handle = handle;
+
+            internal nint Address => _handle.AddrOfPinnedObject();
+        }
+
+        sealed class Buffers
+        {
+            internal WriteContext CreateContext(GCHandle handle) => new(this, handle);
+        }
+        """;
+
+    [Fact]
+    public Task HandedToAnObjectThatFreesIt_NoDiagnostic()
+        => Verify.VerifyAsync($$"""
+            using System;
+            using System.Buffers;
+            using System.Runtime.InteropServices;
+
+            {{Owners}}
+
+            static class Vectors
+            {
+                static PreparedVectorData Prepare(ReadOnlySpan<byte> provided)
+                {
+                    var copy = ArrayPool<byte>.Shared.Rent(provided.Length);
+                    var pin = GCHandle.Alloc(copy, GCHandleType.Pinned);
+                    return new(pin, copy);
+                }
+
+                static void Use(byte[] data)
+                {
+                    var pin = GCHandle.Alloc(data, GCHandleType.Pinned);
+                    using var prepared = new PreparedVectorData(pin, data);
+                }
+
+                static WriteContext Write(Buffers buffers, byte[] data, bool direct)
+                {
+                    var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+                    return direct ? new WriteContext(null, handle) : buffers.CreateContext(handle);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task ObjectThatNeverFreesIt_OrAPathThatMissesTheHandOver_Reported()
+        => Verify.VerifyAsync($$"""
+            using System;
+            using System.Buffers;
+            using System.Runtime.InteropServices;
+
+            {{Owners}}
+
+            static class Vectors
+            {
+                static Keeper Keep(byte[] data)
+                {
+                    var handle = {|PIN1002:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                    return new Keeper(handle);
+                }
+
+                static WriteContext Write(byte[] data, bool fail)
+                {
+                    var handle = {|PIN1002:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                    if (fail)
+                    {
+                        return null;
+                    }
+
+                    return new WriteContext(null, handle);
+                }
+            }
+            """);
+
+    [Fact]
+    public Task NullableHolderFreedThroughConditionalAccessOrValue_NoDiagnostic()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe static class Search
+            {
+                [DllImport("diskann")] private static extern int search(nint ids);
+
+                public static int Run(byte[] ids, bool managed)
+                {
+                    GCHandle? handle = null;
+                    try
+                    {
+                        if (managed)
+                        {
+                            handle = GCHandle.Alloc(ids, GCHandleType.Pinned);
+                        }
+
+                        return search(handle?.AddrOfPinnedObject() ?? 0);
+                    }
+                    finally
+                    {
+                        handle?.Free();
+                    }
+                }
+
+                public static int Guarded(byte[] ids)
+                {
+                    GCHandle? handle = null;
+                    try
+                    {
+                        handle = GCHandle.Alloc(ids, GCHandleType.Pinned);
+                        return search(handle.Value.AddrOfPinnedObject());
+                    }
+                    finally
+                    {
+                        if (handle.HasValue)
+                        {
+                            handle.Value.Free();
+                        }
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task NullableHolderFreedOnlyOnTheNormalPath_Reported()
+        => Verify.VerifyAsync("""
+            using System.Runtime.InteropServices;
+
+            unsafe static class Search
+            {
+                [DllImport("diskann")] private static extern int search(nint ids);
+
+                private static void Validate(byte[] ids)
+                {
+                    if (ids.Length == 0) throw new System.ArgumentException("empty");
+                }
+
+                public static int Run(byte[] ids)
+                {
+                    GCHandle? handle = {|PIN1002:GCHandle.Alloc(ids, GCHandleType.Pinned)|};
+                    Validate(ids);
+                    var found = search(handle.Value.AddrOfPinnedObject());
+                    handle?.Free();
+                    return found;
+                }
+            }
+            """);
+}
