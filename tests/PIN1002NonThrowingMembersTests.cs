@@ -286,4 +286,25 @@ public sealed class PIN1002NonThrowingMembersTests
             }
             """),
             Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is not freed on every path"));
+
+    [Fact]
+    public Task DisposingSomethingElseDoesNotThrow_ButACloseCallStillDoes()
+        => Verify.VerifyAsync(With("""
+            public void Upload(byte[] data, IDisposable previous, System.IO.Stream log)
+            {
+                var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+                previous.Dispose();
+                glBufferData(0x8892, (IntPtr)data.Length, handle.AddrOfPinnedObject(), 0x88E4);
+                handle.Free();
+            }
+
+            public void Flush(byte[] data, System.IO.Stream log)
+            {
+                var handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                log.Close();
+                glBufferData(0x8892, (IntPtr)data.Length, handle.AddrOfPinnedObject(), 0x88E4);
+                handle.Free();
+            }
+            """),
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Close' throws"));
 }

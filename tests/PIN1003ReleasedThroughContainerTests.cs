@@ -775,4 +775,64 @@ public sealed class PIN1003ReleasedThroughContainerTests
             VerifyMemory.Diagnostic("PIN3002").WithLocation(0).WithArguments("is never disposed"),
             VerifyMemory.Diagnostic("PIN3001").WithLocation(1).WithArguments("it is added to collection '_pins'"),
             VerifyMemory.Diagnostic("PIN3002").WithLocation(2).WithArguments("is not disposed on every path"));
+
+    private static string Overflow(string release) => $$"""
+        using System;
+        using System.Buffers;
+
+        unsafe static class Bitmap
+        {
+            public static long Operation(IMemoryOwner<byte>[] sources)
+            {
+                MemoryHandle[] handles = null;
+                var count = 0;
+                long total = 0;
+                try
+                {
+                    foreach (var owner in sources)
+                    {
+                        var handle = {|#0:owner.Memory.Pin()|};
+                        handles ??= new MemoryHandle[sources.Length];
+                        handles[count] = handle;
+                        count++;
+                        total += (long)handle.Pointer;
+                    }
+
+                    return total;
+                }
+                finally
+                {
+                    {{release}}
+                }
+
+                static void ReleaseAll(MemoryHandle[] pinned, ref int n)
+                {
+                    for (var i = 0; i < n; i++)
+                    {
+                        pinned[i].Dispose();
+                    }
+
+                    n = 0;
+                }
+
+                static void ReleaseFirst(MemoryHandle[] pinned, ref int n)
+                {
+                    pinned[0].Dispose();
+                    n = 0;
+                }
+            }
+        }
+        """;
+
+    [Fact]
+    public Task LocalArray_ReleasedByAHelperInFinally_NoDiagnostic()
+        => VerifyMemory.VerifyAsync(Overflow("ReleaseAll(handles, ref count);"));
+
+    [Fact]
+    public Task LocalArray_HelperThatReleasesOneElementOrNoHelperCall_StillPIN1003()
+        => Task.WhenAll(
+            VerifyMemory.VerifyAsync(Overflow("ReleaseFirst(handles, ref count);"),
+                VerifyMemory.Diagnostic("PIN1003").WithLocation(0).WithArguments("stored in an array element")),
+            VerifyMemory.VerifyAsync(Overflow("count = 0;"),
+                VerifyMemory.Diagnostic("PIN1003").WithLocation(0).WithArguments("stored in an array element")));
 }

@@ -724,4 +724,67 @@ public sealed class PIN3001MemoryHandleOutlivesMethodTests
                 }
             }
             """);
+
+    [Fact]
+    public Task HeldByARefStructThatDisposesIt_NoDiagnostic()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Buffers;
+
+            unsafe ref struct RespMemoryWriter
+            {
+                private MemoryHandle ptrHandle;
+                private byte* ptr;
+                private IMemoryOwner<byte> memory;
+
+                public void Grow(int length)
+                {
+                    var newMemory = MemoryPool<byte>.Shared.Rent(length);
+                    var newHandle = newMemory.Memory.Pin();
+                    var newPtr = (byte*)newHandle.Pointer;
+                    if (ptrHandle.Pointer != default)
+                    {
+                        ptrHandle.Dispose();
+                        memory.Dispose();
+                    }
+
+                    ptrHandle = newHandle;
+                    ptr = newPtr;
+                    memory = newMemory;
+                }
+
+                public void Dispose()
+                {
+                    if (ptrHandle.Pointer != default)
+                    {
+                        ptrHandle.Dispose();
+                    }
+                }
+            }
+            """);
+
+    [Fact]
+    public Task HeldByARefStructThatNeverDisposesIt_OrByAClass_Reported()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Buffers;
+
+            ref struct Forgetful
+            {
+                private MemoryHandle _pin;
+
+                public void Keep(Memory<byte> memory) => _pin = {|#0:memory.Pin()|};
+            }
+
+            sealed class Writer : IDisposable
+            {
+                private MemoryHandle _pin;
+
+                public void Keep(Memory<byte> memory) => _pin = {|#1:memory.Pin()|};
+
+                public void Dispose() => _pin.Dispose();
+            }
+            """,
+            Verify.Diagnostic("PIN3001").WithLocation(0).WithArguments("it is stored in field '_pin'"),
+            Verify.Diagnostic("PIN3001").WithLocation(1).WithArguments("it is stored in field '_pin'"));
 }

@@ -25,6 +25,7 @@ namespace PinAnalyzers.Flow
         private static readonly ConditionalWeakTable<Compilation, ContainerRelease> s_byCompilation = new();
 
         private readonly ConcurrentDictionary<(INamedTypeSymbol Type, PinKind Kind), bool> _aggregates = new();
+        private readonly ConcurrentDictionary<(IMethodSymbol Method, int Ordinal, PinKind Kind), bool> _helpers = new();
 
         internal static ContainerRelease For(Compilation compilation) => s_byCompilation.GetValue(compilation, _ => new ContainerRelease());
 
@@ -40,7 +41,7 @@ namespace PinAnalyzers.Flow
                 return false;
             }
 
-            if (symbol is ILocalSymbol && Escapes(symbol, function))
+            if (symbol is ILocalSymbol && Escapes(symbol, function, site.Kind, apis))
             {
                 return false;
             }
@@ -255,6 +256,8 @@ namespace PinAnalyzers.Flow
                     return SymbolEqualityComparer.Default.Equals(local.Local, symbol);
                 case IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field:
                     return SymbolEqualityComparer.Default.Equals(field.Field, symbol);
+                case IParameterReferenceOperation parameter:
+                    return SymbolEqualityComparer.Default.Equals(parameter.Parameter, symbol);
                 case IInvocationOperation view when view.TargetMethod.Name is "AsSpan" or "ToArray" or "ToList":
                     // CollectionsMarshal.AsSpan(list), list.ToArray(): the same elements.
                     return RefersTo(view.Instance ?? (view.Arguments.Length > 0 ? view.Arguments[0].Value : null), symbol);
@@ -263,13 +266,22 @@ namespace PinAnalyzers.Flow
             }
         }
 
-        /// <summary>The finally releases every element of the container: a loop over it, or <c>ForEach</c>.</summary>
-        private static bool ReleasesElements(IBlockOperation @finally, ISymbol container, PinKind kind, PinApis apis)
+        /// <summary>The finally releases every element of the container: a loop over it, or <c>ForEach</c>, or a helper that does.</summary>
+        private bool ReleasesElements(IBlockOperation @finally, ISymbol container, PinKind kind, PinApis apis)
+            => ReleasesElements((IOperation)@finally, container, kind, apis, helpers: true);
+
+        private bool ReleasesElements(IOperation scope, ISymbol container, PinKind kind, PinApis apis, bool helpers)
         {
-            foreach (var operation in @finally.Descendants())
+            foreach (var operation in scope.Descendants())
             {
                 switch (operation)
                 {
+                    case IInvocationOperation call when helpers && HelperArgument(call, container) is { } parameter
+                        && ReleasesParameterElements(call.TargetMethod, parameter, kind, apis):
+                        // ReleaseOverflowBuffers(owners, handles, ref count): a helper whose body releases every element
+                        // of that parameter (one level; Garnet's BITOP).
+                        return true;
+
                     case IForEachLoopOperation loop when RefersTo(loop.Collection, container) && IterationLocal(loop) is { } element:
                         if (ReleasesIn(loop.Body, kind, apis, instance => instance is ILocalReferenceOperation local && SymbolEqualityComparer.Default.Equals(local.Local, element)))
                         {
@@ -309,6 +321,67 @@ namespace PinAnalyzers.Flow
 
             return false;
         }
+
+        /// <summary>The parameter of a source helper (a method or local function, not virtual) the container is passed to.</summary>
+        private static IParameterSymbol? HelperArgument(IInvocationOperation call, ISymbol container)
+        {
+            var method = call.TargetMethod;
+            if (method.IsVirtual || method.IsAbstract || method.IsOverride || method.DeclaringSyntaxReferences.IsEmpty
+                || method.MethodKind is not (MethodKind.Ordinary or MethodKind.LocalFunction))
+            {
+                return null;
+            }
+
+            foreach (var argument in call.Arguments)
+            {
+                if (argument.Parameter is { RefKind: RefKind.None } parameter && RefersTo(argument.Value, container))
+                {
+                    return parameter;
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>Once per helper parameter per compilation: the helper's body releases every element of it.</summary>
+        private bool ReleasesParameterElements(IMethodSymbol method, IParameterSymbol parameter, PinKind kind, PinApis apis)
+            => _helpers.GetOrAdd((method.OriginalDefinition, parameter.Ordinal, kind), key => ComputeReleasesParameterElements(key.Method, key.Ordinal, key.Kind, apis));
+
+        private bool ComputeReleasesParameterElements(IMethodSymbol method, int ordinal, PinKind kind, PinApis apis)
+        {
+            if (ordinal >= method.Parameters.Length)
+            {
+                return false;
+            }
+
+            foreach (var reference in method.DeclaringSyntaxReferences)
+            {
+                var syntax = reference.GetSyntax();
+                if (!apis.Compilation.ContainsSyntaxTree(syntax.SyntaxTree) || BodyOf(ModelFor(apis, syntax.SyntaxTree), syntax) is not { } body)
+                {
+                    continue;
+                }
+
+                if (ReleasesElements(body, method.Parameters[ordinal], kind, apis, helpers: false))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static IOperation? BodyOf(SemanticModel model, SyntaxNode declaration)
+            => model.GetOperation(declaration) switch
+            {
+                ILocalFunctionOperation local => local.Body ?? (IOperation?)local.IgnoredBody,
+                { } body => body,
+                null => null,
+            };
+
+#pragma warning disable RS1030 // A helper declared in another tree; once per helper parameter per compilation.
+        private static SemanticModel ModelFor(PinApis apis, SyntaxTree tree) => apis.Compilation.GetSemanticModel(tree);
+#pragma warning restore RS1030
 
         private static IAnonymousFunctionOperation? Lambda(IOperation value)
             => value.WalkDownConversions() switch
@@ -385,7 +458,7 @@ namespace PinAnalyzers.Flow
         /// property on it (an extension method's receiver included), an element access, a <c>foreach</c>, a static
         /// helper of <c>Array</c>/<c>CollectionsMarshal</c>, or a new container assigned to it.
         /// </summary>
-        private static bool Escapes(ISymbol local, FunctionFlow function)
+        private bool Escapes(ISymbol local, FunctionFlow function, PinKind kind, PinApis apis)
         {
             foreach (var reference in function.ReferencesTo(local))
             {
@@ -413,6 +486,15 @@ namespace PinAnalyzers.Flow
                         continue;
                     case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, use)
                         && assignment.Value.WalkDownConversions() is IObjectCreationOperation or IArrayCreationOperation or ILiteralOperation:
+                        continue;
+                    case ICoalesceAssignmentOperation coalesce when ReferenceEquals(coalesce.Target, use)
+                        && coalesce.Value.WalkDownConversions() is IObjectCreationOperation or IArrayCreationOperation:
+                        // handles ??= new MemoryHandle[n]: created on first use.
+                        continue;
+                    case IArgumentOperation { Parent: IInvocationOperation call, Parameter: { } parameter } argument
+                        when HelperArgument(call, local) is { } passed && SymbolEqualityComparer.Default.Equals(passed, parameter)
+                          && ReleasesParameterElements(call.TargetMethod, parameter, kind, apis):
+                        // Handed to the helper that releases its elements: used in place.
                         continue;
                     default:
                         return true;

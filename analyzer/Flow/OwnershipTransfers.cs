@@ -44,7 +44,7 @@ namespace PinAnalyzers.Flow
         {
             if (method.MethodKind == MethodKind.Constructor)
             {
-                return ConstructorAdopts(method, parameter.Name, kind == PinKind.GCHandle ? "Free" : "Dispose");
+                return ConstructorAdopts(method, parameter.Name, ReleaseNameOf(kind));
             }
 
             // One level: a method whose body is `=> new T(…, p, …)` or `{ return new T(…, p, …); }`.
@@ -121,12 +121,42 @@ namespace PinAnalyzers.Flow
                 }
             }
 
-            if (field is null || constructor.ContainingType.GetMembers(field).IsEmpty)
+            return field is not null && !constructor.ContainingType.GetMembers(field).IsEmpty && TypeReleases(constructor.ContainingType, field, releaseName);
+        }
+
+        /// <summary>The release name of a pin kind's handle: <c>Free</c> for a <c>GCHandle</c>, <c>Dispose</c> otherwise.</summary>
+        internal static string ReleaseNameOf(PinKind kind) => kind == PinKind.GCHandle ? "Free" : "Dispose";
+
+        /// <summary>
+        /// A field of a ref struct that holds a pin its type releases (Garnet's <c>RespMemoryWriter</c>, disposed by its
+        /// user's <c>using</c>): the owner lives on the stack, so the pin lives no longer than the frame that holds it.
+        /// True when some member of the type releases a field of the pin's handle type.
+        /// </summary>
+        internal static bool StackOwnerReleases(IFieldSymbol field, PinKind kind, PinApis apis)
+        {
+            var type = field.ContainingType;
+            if (field.IsStatic || !type.IsRefLikeType || kind is not (PinKind.GCHandle or PinKind.TypedHandle or PinKind.MemoryHandle))
             {
                 return false;
             }
 
-            foreach (var reference in constructor.ContainingType.DeclaringSyntaxReferences)
+            foreach (var member in type.GetMembers())
+            {
+                if (member is IFieldSymbol { IsStatic: false } holder
+                    && (kind == PinKind.GCHandle ? apis.IsGCHandle(holder.Type) : kind == PinKind.TypedHandle ? apis.IsPinnedGCHandle(holder.Type) : apis.IsMemoryHandle(holder.Type))
+                    && TypeReleases(type, holder.Name, ReleaseNameOf(kind)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Some member of <paramref name="type"/> calls <paramref name="releaseName"/> on the field (<c>_pin.Free()</c>, <c>_pin?.Free()</c>).</summary>
+        internal static bool TypeReleases(INamedTypeSymbol type, string field, string releaseName)
+        {
+            foreach (var reference in type.DeclaringSyntaxReferences)
             {
                 foreach (var node in reference.GetSyntax().DescendantNodes())
                 {

@@ -529,6 +529,19 @@ namespace PinAnalyzers.Flow
                         // cols[i].pvData = p on a stackalloc'd or fixed-pinned local block not read after the statement.
                         return;
 
+                    case IFieldReferenceOperation { Instance: IInstanceReferenceOperation } stackOwned when _useSummaries && !token
+                        && OwnershipTransfers.StackOwnerReleases(stackOwned.Field, _site.Kind, _apis):
+                        // A field of a ref struct that releases the pin it holds: the owner cannot leave the stack, and its
+                        // Dispose ends the pin. The handle is handed to it; its address goes along.
+                        if (role == Role.Handle)
+                        {
+                            Transfers.Add(assignment.Syntax);
+                            ReleaseCount++;
+                            AddSink(PinSinkKind.Handoff, assignment, $"held by the ref struct '{stackOwned.Field.ContainingType.Name}', which releases it", role);
+                        }
+
+                        return;
+
                     case IFieldReferenceOperation field:
                         AddSink(PinSinkKind.Field, assignment, DescribeField(field.Field), role);
                         if (role == Role.Handle && field.Instance is null or IInstanceReferenceOperation)

@@ -298,6 +298,14 @@ namespace PinAnalyzers.Flow
                             return null;
                         }
 
+                        if (method is { Name: "Dispose", Parameters.IsEmpty: true, IsStatic: false, ReturnsVoid: true })
+                        {
+                            // Releasing something else on the way (Garnet's `ptrHandle.Dispose(); output.Memory.Dispose();`
+                            // before keeping the new pin): Dispose must not throw (the .NET design guidelines, CA1065), and
+                            // one that does has a bigger bug than the pin it would leak.
+                            return null;
+                        }
+
                         if (method.MethodKind != MethodKind.DelegateInvoke && _throws.CannotThrow(method))
                         {
                             return null;
