@@ -307,4 +307,65 @@ public sealed class PIN1002NonThrowingMembersTests
             }
             """),
             Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Close' throws"));
+
+    [Fact]
+    public Task AssertsWideningCastsWholeArrayViewsAndLoopBoundedIndexesDoNotThrow()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Buffers;
+            using System.Diagnostics;
+            using System.Runtime.InteropServices;
+
+            static class Vectors
+            {
+                [DllImport("diskann")] private static extern void insert(IntPtr data, int length);
+
+                public static void Insert(ReadOnlySpan<byte> provided)
+                {
+                    var asFloats = MemoryMarshal.Cast<byte, float>(provided);
+                    var count = asFloats.Length;
+                    var copy = ArrayPool<byte>.Shared.Rent(count);
+                    var pin = GCHandle.Alloc(copy, GCHandleType.Pinned);
+                    Debug.Assert(pin.AddrOfPinnedObject() % 4 == 0, "aligned");
+                    var view = copy.AsSpan();
+                    for (var i = 0; i < count; i++)
+                    {
+                        copy[i] = (byte)asFloats[i];
+                    }
+
+                    for (var i = 0; i < view.Length; i++)
+                    {
+                        view[i] ^= 1;
+                    }
+
+                    insert(pin.AddrOfPinnedObject(), count);
+                    pin.Free();
+                    ArrayPool<byte>.Shared.Return(copy);
+                }
+
+                public static void Unbounded(ReadOnlySpan<float> provided, int count)
+                {
+                    var copy = new byte[count];
+                    var pin = {|#0:GCHandle.Alloc(copy, GCHandleType.Pinned)|};
+                    for (var i = 0; i < count; i++)
+                    {
+                        copy[i] = (byte)provided[i];
+                    }
+
+                    insert(pin.AddrOfPinnedObject(), count);
+                    pin.Free();
+                }
+
+                public static void Narrowing(ReadOnlySpan<float> provided)
+                {
+                    var copy = new byte[provided.Length];
+                    var pin = {|#1:GCHandle.Alloc(copy, GCHandleType.Pinned)|};
+                    var asBytes = MemoryMarshal.Cast<float, byte>(provided);
+                    insert(pin.AddrOfPinnedObject(), asBytes.Length);
+                    pin.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'this[]' throws"),
+            Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("may leak if 'Cast' throws"));
 }

@@ -1,6 +1,8 @@
 using System.Collections.Generic;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.FlowAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -298,6 +300,14 @@ namespace PinAnalyzers.Flow
                             return null;
                         }
 
+                        if (IsConditional(method) || IsWideningPrimitiveCast(method) || IsWholeArrayView(invocation))
+                        {
+                            // Debug.Assert and other [Conditional] calls: a failed assertion ends the process, it does not
+                            // unwind past the pin. MemoryMarshal.Cast<byte, float> between primitives that do not shrink
+                            // cannot throw.
+                            return null;
+                        }
+
                         if (method is { Name: "Dispose", Parameters.IsEmpty: true, IsStatic: false, ReturnsVoid: true })
                         {
                             // Releasing something else on the way (Garnet's `ptrHandle.Dispose(); output.Memory.Dispose();`
@@ -344,7 +354,8 @@ namespace PinAnalyzers.Flow
                             return null;
                         }
 
-                        if (IsNonThrowingType(containing) || (property.Property.Name is "Length" or "LongLength" && IsLengthOwner(containing)))
+                        if (IsNonThrowingType(containing) || (property.Property.Name is "Length" or "LongLength" && IsLengthOwner(containing))
+                            || LoopBoundedIndex(property))
                         {
                             return null;
                         }
@@ -403,6 +414,143 @@ namespace PinAnalyzers.Flow
         /// for a type that cannot be marshalled — and then the pinning <c>Alloc</c> before it has already failed
         /// (DESIGN.md, members that do not throw). <c>Marshal.SizeOf(object)</c> on a null instance can throw: not this.
         /// </summary>
+        /// <summary><c>array.AsSpan()</c> / <c>AsMemory()</c> of a value-type array: no range to check, no covariance to fail.</summary>
+        private static bool IsWholeArrayView(IInvocationOperation invocation)
+            => invocation.TargetMethod is { Name: "AsSpan" or "AsMemory", IsExtensionMethod: true, ContainingType: { Name: "MemoryExtensions", ContainingNamespace.Name: "System" } } method
+                && (method.Parameters.Length == 1 || (method.ReducedFrom is not null && method.Parameters.IsEmpty))
+                && invocation.Arguments.Length == 1
+                && invocation.Arguments[0].Value.WalkDownConversions()?.Type is IArrayTypeSymbol { Rank: 1, ElementType.IsValueType: true };
+
+        private static bool IsConditional(IMethodSymbol method)
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                if (attribute.AttributeClass is { Name: "ConditionalAttribute", ContainingNamespace.Name: "Diagnostics" })
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary><c>MemoryMarshal.Cast&lt;TFrom, TTo&gt;</c> between primitive types, <c>TTo</c> no smaller than <c>TFrom</c>.</summary>
+        private static bool IsWideningPrimitiveCast(IMethodSymbol method)
+            => method is { Name: "Cast", IsStatic: true, TypeArguments.Length: 2, ContainingType: { Name: "MemoryMarshal", ContainingNamespace.Name: "InteropServices" } }
+                && SizeOfPrimitive(method.TypeArguments[0]) is { } from && SizeOfPrimitive(method.TypeArguments[1]) is { } to && to >= from;
+
+        private static int? SizeOfPrimitive(ITypeSymbol type)
+            => type.SpecialType switch
+            {
+                SpecialType.System_Byte or SpecialType.System_SByte or SpecialType.System_Boolean => 1,
+                SpecialType.System_Int16 or SpecialType.System_UInt16 or SpecialType.System_Char => 2,
+                SpecialType.System_Int32 or SpecialType.System_UInt32 or SpecialType.System_Single => 4,
+                SpecialType.System_Int64 or SpecialType.System_UInt64 or SpecialType.System_Double => 8,
+                _ => null,
+            };
+
+        /// <summary>
+        /// <c>span[i]</c> inside <c>for (var i = 0; i &lt; span.Length; i++)</c> (or <c>i &lt; n</c> with <c>var n = span.Length;</c>),
+        /// neither the index, the span nor the bound assigned in the loop: the index is in range, as the JIT proves when it
+        /// drops the bounds check (Garnet's vector conversions between the pin and its hand-over). By syntax: the graph's
+        /// operations have no loop parents.
+        /// </summary>
+        private static bool LoopBoundedIndex(IPropertyReferenceOperation property)
+        {
+            if (!property.Property.IsIndexer || property.Arguments.Length != 1
+                || property.Instance.WalkDownConversions() is not (ILocalReferenceOperation or IParameterReferenceOperation)
+                || property.Property.ContainingType?.OriginalDefinition is not { Name: "Span" or "ReadOnlySpan", ContainingNamespace.Name: "System" }
+                || property.Syntax is not ElementAccessExpressionSyntax { Expression: IdentifierNameSyntax { Identifier.ValueText: var span }, ArgumentList.Arguments: { Count: 1 } arguments }
+                || arguments[0].Expression is not IdentifierNameSyntax { Identifier.ValueText: var index })
+            {
+                return false;
+            }
+
+            for (var node = property.Syntax.Parent; node is not null and not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax or MemberDeclarationSyntax); node = node.Parent)
+            {
+                if (node is ForStatementSyntax loop && CountsUpFromZero(loop, index)
+                    && loop.Condition is BinaryExpressionSyntax { RawKind: (int)SyntaxKind.LessThanExpression, Left: IdentifierNameSyntax counter, Right: var bound }
+                    && counter.Identifier.ValueText == index
+                    && IsLengthOf(bound, span, loop)
+                    && !Assigns(loop.Statement, index) && !Assigns(loop.Statement, span))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool CountsUpFromZero(ForStatementSyntax loop, string index)
+            => loop.Declaration is { Variables: { Count: 1 } variables } && variables[0].Identifier.ValueText == index
+                && variables[0].Initializer?.Value is LiteralExpressionSyntax { Token.Value: 0 }
+                && loop.Incrementors.Count == 1
+                && loop.Incrementors[0] is PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression, Operand: IdentifierNameSyntax post } && post.Identifier.ValueText == index;
+
+        /// <summary><c>span.Length</c>, or a local initialized to it and never assigned again.</summary>
+        private static bool IsLengthOf(ExpressionSyntax bound, string span, ForStatementSyntax loop)
+        {
+            if (bound is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length", Expression: IdentifierNameSyntax owner })
+            {
+                return owner.Identifier.ValueText == span;
+            }
+
+            if (bound is not IdentifierNameSyntax { Identifier.ValueText: var length })
+            {
+                return false;
+            }
+
+            for (var node = loop.Parent; node is not null and not MemberDeclarationSyntax; node = node.Parent)
+            {
+                if (node is not BlockSyntax block)
+                {
+                    continue;
+                }
+
+                foreach (var statement in block.Statements)
+                {
+                    if (statement.SpanStart >= loop.SpanStart || statement is not LocalDeclarationStatementSyntax declaration)
+                    {
+                        continue;
+                    }
+
+                    foreach (var variable in declaration.Declaration.Variables)
+                    {
+                        if (variable.Identifier.ValueText == length)
+                        {
+                            return variable.Initializer?.Value is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length", Expression: IdentifierNameSyntax lengthOf }
+                                && lengthOf.Identifier.ValueText == span && !Assigns(block, length);
+                        }
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Anything in <paramref name="scope"/> that may assign the local named <paramref name="name"/>.</summary>
+        private static bool Assigns(SyntaxNode scope, string name)
+        {
+            foreach (var node in scope.DescendantNodes())
+            {
+                var target = node switch
+                {
+                    AssignmentExpressionSyntax assignment => assignment.Left,
+                    PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression } post => post.Operand,
+                    PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } pre => pre.Operand,
+                    ArgumentSyntax { RefKindKeyword.RawKind: not 0 } byRef => byRef.Expression,
+                    _ => null,
+                };
+
+                if (target is IdentifierNameSyntax { Identifier.ValueText: var assigned } && assigned == name)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         private static bool IsLayoutQuery(IInvocationOperation invocation)
             => invocation.TargetMethod is { Name: "SizeOf", ContainingType: { Name: "Marshal", ContainingNamespace: { Name: "InteropServices", ContainingNamespace: { Name: "Runtime", ContainingNamespace.Name: "System" } } } }
                 && (invocation.Arguments.Length == 0 || invocation.Arguments[0].Value.WalkDownConversions() is ITypeOfOperation);
