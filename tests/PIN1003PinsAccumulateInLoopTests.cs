@@ -637,4 +637,78 @@ public sealed class PIN1003PinsAccumulateInLoopTests
             }
             """,
             "PIN1005");
+
+    /// <summary>
+    /// A scratch buffer grown in a loop: the previous pin is freed before the next is made, under a test of the local
+    /// assigned right before the pin (Garnet's FetchVectorElementAttributes). One pin at a time is not a pile-up; the
+    /// same loop without the free before re-pinning still is.
+    /// </summary>
+    [Fact]
+    public Task PinReplacedUnderATestOfItsCompanionLocal_OnlyTheLeakyLoopReported()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Buffers;
+            using System.Runtime.InteropServices;
+            static class A
+            {
+                [DllImport("x")] static extern int read(nint p, int n);
+                public static int Fetch(int[] lengths)
+                {
+                    GCHandle idPin = default;
+                    byte[] arr = null;
+                    var total = 0;
+                    try
+                    {
+                        foreach (var len in lengths)
+                        {
+                            if (arr == null || len > arr.Length)
+                            {
+                                if (arr != null)
+                                {
+                                    idPin.Free();
+                                    ArrayPool<byte>.Shared.Return(arr);
+                                }
+
+                                arr = ArrayPool<byte>.Shared.Rent(len);
+                                idPin = GCHandle.Alloc(arr, GCHandleType.Pinned);
+                            }
+                            total += read(idPin.AddrOfPinnedObject(), len);
+                        }
+                    }
+                    finally
+                    {
+                        if (arr != null)
+                        {
+                            idPin.Free();
+                            ArrayPool<byte>.Shared.Return(arr);
+                        }
+                    }
+                    return total;
+                }
+                public static int Leaky(int[] lengths)
+                {
+                    GCHandle idPin = default;
+                    byte[] arr = null;
+                    var total = 0;
+                    try
+                    {
+                        foreach (var len in lengths)
+                        {
+                            if (arr == null || len > arr.Length)
+                            {
+                                arr = ArrayPool<byte>.Shared.Rent(len);
+                                idPin = {|#0:GCHandle.Alloc(arr, GCHandleType.Pinned)|};
+                            }
+                            total += read(idPin.AddrOfPinnedObject(), len);
+                        }
+                    }
+                    finally
+                    {
+                        if (arr != null) idPin.Free();
+                    }
+                    return total;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1003").WithLocation(0).WithArguments("held in 'idPin', declared outside the loop"));
 }

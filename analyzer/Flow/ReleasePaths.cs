@@ -30,6 +30,7 @@ namespace PinAnalyzers.Flow
         private readonly CancellationToken _cancellationToken;
         private readonly Dictionary<CaptureId, IOperation> _captures = new();
         private readonly Dictionary<IOperation, Effect> _effects = new();
+        private readonly Dictionary<ILocalSymbol, bool> _companions = new(SymbolEqualityComparer.Default);
         private readonly Dictionary<ControlFlowRegion, bool> _finallyReleases = new();
         private readonly ThrowSummaries _throws;
 
@@ -659,8 +660,8 @@ namespace PinAnalyzers.Flow
                     return !polarity;
 
                 case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } comparison
-                    when (IsNullConstant(comparison.RightOperand) && RefersToPin(comparison.LeftOperand, token: false))
-                      || (IsNullConstant(comparison.LeftOperand) && RefersToPin(comparison.RightOperand, token: false)):
+                    when (IsNullConstant(comparison.RightOperand) && RefersToPinOrCompanion(comparison.LeftOperand))
+                      || (IsNullConstant(comparison.LeftOperand) && RefersToPinOrCompanion(comparison.RightOperand)):
                     return comparison.OperatorKind == BinaryOperatorKind.NotEquals ? polarity : !polarity;
 
                 case IIsPatternOperation { Pattern: IConstantPatternOperation { Value: var constant } } pattern
@@ -674,6 +675,81 @@ namespace PinAnalyzers.Flow
                 default:
                     return null;
             }
+        }
+
+        private bool RefersToPinOrCompanion(IOperation operand)
+            => RefersToPin(operand, token: false)
+                || (operand.WalkDownConversions() is ILocalReferenceOperation { Local: var local } && !_holders.Contains(local) && IsCompanion(local));
+
+        /// <summary>
+        /// A local that is set exactly when the pin is made: declared null (or unassigned), and assigned only by the
+        /// statement right before, or after, the one that pins, to a call's or creation's result — Garnet's
+        /// <c>arr = ArrayPool&lt;byte&gt;.Shared.Rent(n); pin = GCHandle.Alloc(arr, …);</c>, freed under
+        /// <c>if (arr != null) pin.Free();</c>. A test of it against null is a test of the pin.
+        /// </summary>
+        private bool IsCompanion(ILocalSymbol local)
+        {
+            if (_companions.TryGetValue(local, out var known))
+            {
+                return known;
+            }
+
+            var companion = ComputeCompanion(local);
+            _companions[local] = companion;
+            return companion;
+        }
+
+        private bool ComputeCompanion(ILocalSymbol local)
+        {
+            if (local.Type?.IsReferenceType != true || local.DeclaringSyntaxReferences.Length != 1
+                || local.DeclaringSyntaxReferences[0].GetSyntax() is not VariableDeclaratorSyntax declarator
+                || (declarator.Initializer is { Value: var initial } && !initial.IsKind(SyntaxKind.NullLiteralExpression) && !initial.IsKind(SyntaxKind.DefaultLiteralExpression)))
+            {
+                return false;
+            }
+
+            StatementSyntax? pinStatement = null;
+            for (var node = _site.Syntax.Parent; node is not null; node = node.Parent)
+            {
+                if (node is StatementSyntax statement && statement.Parent is BlockSyntax)
+                {
+                    pinStatement = statement;
+                    break;
+                }
+            }
+
+            if (pinStatement?.Parent is not BlockSyntax block || declarator.FirstAncestorOrSelf<MemberDeclarationSyntax>() is not { } member)
+            {
+                return false;
+            }
+
+            var index = block.Statements.IndexOf(pinStatement);
+            var assigned = false;
+            foreach (var node in member.DescendantNodes())
+            {
+                var target = node switch
+                {
+                    AssignmentExpressionSyntax assignment => assignment.Left,
+                    ArgumentSyntax { RefKindKeyword.RawKind: not 0 } byRef => byRef.Expression,
+                    _ => null,
+                };
+
+                if (target is not IdentifierNameSyntax { Identifier.ValueText: var name } || name != local.Name)
+                {
+                    continue;
+                }
+
+                if (node is not AssignmentExpressionSyntax { RawKind: (int)SyntaxKind.SimpleAssignmentExpression, Right: InvocationExpressionSyntax or BaseObjectCreationExpressionSyntax or ArrayCreationExpressionSyntax } store
+                    || store.Parent is not ExpressionStatementSyntax { Parent: BlockSyntax storeBlock } storeStatement
+                    || storeBlock != block || System.Math.Abs(block.Statements.IndexOf(storeStatement) - index) != 1)
+                {
+                    return false;
+                }
+
+                assigned = true;
+            }
+
+            return assigned;
         }
 
         private static bool IsNullConstant(IOperation? operation)
