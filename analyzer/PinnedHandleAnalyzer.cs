@@ -707,6 +707,12 @@ namespace PinAnalyzers
                 switch (reference.Parent)
                 {
                     case ISimpleAssignmentOperation assignment when ReferenceEquals(assignment.Target, reference):
+                        if (IsNullValue(assignment.Value))
+                        {
+                            // buffer = null once it is done with: no array, movable or not.
+                            break;
+                        }
+
                         if (!IsPinnedObjectHeapValue(assignment.Value, method, depth))
                         {
                             return false;
@@ -723,7 +729,7 @@ namespace PinAnalyzers
             foreach (var syntax in local.Local.DeclaringSyntaxReferences)
             {
                 var declarator = local.SemanticModel?.GetOperation(syntax.GetSyntax());
-                if (declarator is IVariableDeclaratorOperation { Initializer: { } initializer })
+                if (declarator is IVariableDeclaratorOperation { Initializer: { } initializer } && !IsNullValue(initializer.Value))
                 {
                     if (!IsPinnedObjectHeapValue(initializer.Value, method, depth))
                     {
@@ -736,6 +742,9 @@ namespace PinAnalyzers
 
             return assigned;
         }
+
+        private static bool IsNullValue(IOperation value)
+            => value.WalkDownConversions() is { ConstantValue: { HasValue: true, Value: null } } or IDefaultValueOperation;
 
         private static System.Collections.Generic.IEnumerable<IOperation> LocalReferences(ILocalReferenceOperation local)
         {

@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -30,6 +31,8 @@ namespace PinAnalyzers
                 return false;
             }
 
+            var model = reference.SemanticModel;
+
             SyntaxNode child = use;
             for (var node = use.Parent; node is not null; child = node, node = node.Parent)
             {
@@ -45,7 +48,7 @@ namespace PinAnalyzers
                     continue;
                 }
 
-                if (MayReassign(statement, path, until: use.SpanStart, use))
+                if (MayReassign(statement, path, until: use.SpanStart, use, model))
                 {
                     return false;
                 }
@@ -61,7 +64,7 @@ namespace PinAnalyzers
                         return PinnedObjectHeapSyntax.IsAllocation(assignment.Right);
                     }
 
-                    if (MayReassign(earlier, path, until: int.MaxValue, use: null))
+                    if (MayReassign(earlier, path, until: int.MaxValue, use: null, model))
                     {
                         return false;
                     }
@@ -75,7 +78,7 @@ namespace PinAnalyzers
 
         /// <summary>Anything in <paramref name="node"/> before <paramref name="until"/> that could assign the field: a call, a creation, a lambda, an assignment or <c>ref</c> of the name.</summary>
         /// <param name="use">The use itself: a call or creation that encloses it runs after it (its arguments first), so it is not "in between".</param>
-        private static bool MayReassign(SyntaxNode node, FieldPath path, int until, SyntaxNode? use)
+        private static bool MayReassign(SyntaxNode node, FieldPath path, int until, SyntaxNode? use, SemanticModel? model)
         {
             foreach (var inner in node.DescendantNodesAndSelf())
             {
@@ -92,6 +95,10 @@ namespace PinAnalyzers
 
                 switch (inner)
                 {
+                    case InvocationExpressionSyntax or BaseObjectCreationExpressionSyntax when CannotReach(inner, path, model):
+                        // Encoding.UTF8.GetBytes(s, request.buffer): a library call handed neither the object nor a
+                        // callback cannot assign the field.
+                        break;
                     case InvocationExpressionSyntax or BaseObjectCreationExpressionSyntax or AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax:
                         return true;
                     case AssignmentExpressionSyntax assignment when path.Touches(assignment.Left):
@@ -106,6 +113,56 @@ namespace PinAnalyzers
             }
 
             return false;
+        }
+
+        /// <summary>
+        /// A call or creation of a method from a referenced assembly (not of this compilation, which could reach the field
+        /// through any reference it holds) whose receiver and arguments are neither the object holding the field nor a
+        /// delegate, and that is not given anything by <c>ref</c>.
+        /// </summary>
+        private static bool CannotReach(SyntaxNode call, FieldPath path, SemanticModel? model)
+        {
+            if (model is null || model.SyntaxTree != call.SyntaxTree || model.GetSymbolInfo(call).Symbol is not IMethodSymbol method
+                || !method.DeclaringSyntaxReferences.IsEmpty || method.ContainingAssembly is null
+                || SymbolEqualityComparer.Default.Equals(method.ContainingAssembly, model.Compilation.Assembly))
+            {
+                return false;
+            }
+
+            var arguments = call switch
+            {
+                InvocationExpressionSyntax invocation => invocation.ArgumentList.Arguments,
+                BaseObjectCreationExpressionSyntax { ArgumentList: { } list } => list.Arguments,
+                _ => default,
+            };
+
+            if (call is InvocationExpressionSyntax { Expression: MemberAccessExpressionSyntax { Expression: var receiver } } && !method.IsStatic && !IsLibraryValueHolder(receiver, model))
+            {
+                return false;
+            }
+
+            foreach (var argument in arguments)
+            {
+                if (argument.RefKindKeyword.RawKind != 0 || path.MayHold(argument.Expression, model)
+                    || model.GetTypeInfo(argument.Expression).ConvertedType?.TypeKind == TypeKind.Delegate)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>A receiver of a library type that can hold only library objects and values (<c>Encoding.UTF8</c>, a <c>List&lt;byte&gt;</c>).</summary>
+        private static bool IsLibraryValueHolder(ExpressionSyntax receiver, SemanticModel model)
+        {
+            if (receiver.DescendantNodesAndSelf().Any(node => node is ThisExpressionSyntax) || model.GetTypeInfo(receiver).Type is not { } type
+                || type.TypeKind == TypeKind.Error || !type.DeclaringSyntaxReferences.IsEmpty)
+            {
+                return false;
+            }
+
+            return type is not INamedTypeSymbol named || named.TypeArguments.All(argument => argument.IsValueType && argument.DeclaringSyntaxReferences.IsEmpty || argument.SpecialType == SpecialType.System_String);
         }
 
         /// <summary>
@@ -186,6 +243,27 @@ namespace PinAnalyzers
             /// <summary>The assignment target is the field itself (the same path).</summary>
             internal bool IsTarget(ExpressionSyntax target)
                 => _text is null ? PinnedObjectHeapSyntax.Names(target, _field) : Normalize(target) == _text;
+
+            /// <summary>
+            /// The value may be (or lead to) the object holding the field: <c>this</c>, or any object but a string or an
+            /// array of values. A span of the field (<c>request.buffer.AsSpan()</c>) is its elements, not its holder.
+            /// </summary>
+            internal bool MayHold(ExpressionSyntax value, SemanticModel model)
+            {
+                foreach (var node in value.DescendantNodesAndSelf())
+                {
+                    if (node is ThisExpressionSyntax)
+                    {
+                        return true;
+                    }
+                }
+
+                // Any object could lead to the holder; a string, an array of values or a value (a span) cannot.
+                var type = model.GetTypeInfo(value).Type;
+                return type is null || type.TypeKind == TypeKind.Error
+                    || (type.IsReferenceType && type.SpecialType != SpecialType.System_String && type is not IArrayTypeSymbol { ElementType.IsValueType: true })
+                    || (type.IsValueType && !type.DeclaringSyntaxReferences.IsEmpty);
+            }
 
             /// <summary>The expression may change the field or any name its path goes through.</summary>
             internal bool Touches(ExpressionSyntax target)

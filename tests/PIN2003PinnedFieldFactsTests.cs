@@ -310,4 +310,26 @@ public sealed class PIN2003PinnedFieldFactsTests
                 public void* Address(int slot) => {|PIN2003:Unsafe.AsPointer(ref sketch[slot])|};
             }
             """);
+
+    [Fact]
+    public Task LocalClearedWithNullAfterTheUse_NoDiagnostic_OrdinaryArrayReported()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.CompilerServices;
+
+            unsafe static class Device
+            {
+                [System.Runtime.InteropServices.DllImport("dev")] private static extern void write(void* data, int length);
+
+                public static void Write(int n)
+                {
+                    var buffer = GC.AllocateArray<byte>(n, true);
+                    write(Unsafe.AsPointer(ref buffer[0]), n);
+                    buffer = null;
+                    var ordinary = new byte[n];
+                    write({|PIN2003:Unsafe.AsPointer(ref ordinary[0])|}, n);
+                    ordinary = null;
+                }
+            }
+            """);
 }

@@ -35,6 +35,9 @@ public sealed class PIN2003RecentPinnedAllocationTests
     [InlineData("buffer = GC.AllocateArray<byte>(n, pinned: true); aligned = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));")]
     [InlineData("s_shared = GC.AllocateArray<byte>(n, true); aligned = (byte*)Unsafe.AsPointer(ref s_shared[0]);")]
     [InlineData("buffer = GC.AllocateArray<byte>(n, true); if (n > 0) { aligned = (byte*)Unsafe.AsPointer(ref buffer[0]); }")]
+    [InlineData("buffer = GC.AllocateArray<byte>(n, true); System.Text.Encoding.UTF8.GetBytes(\"ab\", buffer.AsSpan()); aligned = (byte*)Unsafe.AsPointer(ref buffer[0]);")]
+    [InlineData("buffer = GC.AllocateArray<byte>(n, true); for (int i = 0; i < n; i++) { new Span<byte>(buffer).Slice(i).Fill(1); } aligned = (byte*)Unsafe.AsPointer(ref buffer[0]);")]
+    [InlineData("other.buffer = GC.AllocateArray<byte>(n, true); new System.Collections.Generic.List<byte> { 1 }.CopyTo(other.buffer); aligned = (byte*)Unsafe.AsPointer(ref other.buffer[0]);")]
     public Task JustAssignedPinnedArrayIsNotMovable(string body)
         => Verify.VerifyAsync(Aligned(body));
 
@@ -47,6 +50,9 @@ public sealed class PIN2003RecentPinnedAllocationTests
     [InlineData("buffer = GC.AllocateArray<byte>(n, true); buffer = new byte[n]; aligned = (byte*)Unsafe.AsPointer(ref {|#0:buffer[0]|});")]
     [InlineData("buffer = GC.AllocateArray<byte>(n, true); Action a = () => buffer = new byte[1]; aligned = (byte*)Unsafe.AsPointer(ref {|#0:buffer[0]|});")]
     [InlineData("buffer = GC.AllocateArray<byte>(n, true); for (int i = 0; i < n; i++) { aligned = (byte*)Unsafe.AsPointer(ref {|#0:buffer[0]|}); Reset(); }")]
+    [InlineData("buffer = GC.AllocateArray<byte>(n, true); Console.WriteLine(this); aligned = (byte*)Unsafe.AsPointer(ref {|#0:buffer[0]|});")]
+    [InlineData("other.buffer = GC.AllocateArray<byte>(n, true); Console.WriteLine(other); aligned = (byte*)Unsafe.AsPointer(ref {|#0:other.buffer[0]|});")]
+    [InlineData("buffer = GC.AllocateArray<byte>(n, true); Array.ForEach(new[] { 1 }, _ => Reset()); aligned = (byte*)Unsafe.AsPointer(ref {|#0:buffer[0]|});")]
     public Task OtherwiseStillReported(string body)
         => Verify.VerifyAsync(Aligned(body.Replace("{|#0:", string.Empty).Replace("|}", string.Empty)).Replace("(byte*)Unsafe.AsPointer(ref ", "(byte*){|#0:Unsafe.AsPointer(ref ").Replace("[0]);", "[0])|};"),
             Verify.Diagnostic("PIN2003").WithLocation(0).WithArguments("an array element"));

@@ -21,6 +21,38 @@ namespace PinAnalyzers.AnalyzerBench
     /// </summary>
     internal static class Program
     {
+        private const string ImplicitUsings = """
+            global using global::System;
+            global using global::System.Collections.Generic;
+            global using global::System.IO;
+            global using global::System.Linq;
+            global using global::System.Net.Http;
+            global using global::System.Threading;
+            global using global::System.Threading.Tasks;
+            """;
+
+        /// <summary>True when a project file or Directory.Build.props under <paramref name="root"/> turns on implicit usings.</summary>
+        private static bool UsesImplicitUsings(string root)
+        {
+            foreach (var file in Directory.EnumerateFiles(root, "*.*", SearchOption.AllDirectories))
+            {
+                var name = Path.GetFileName(file);
+                if (!(name.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".props", StringComparison.OrdinalIgnoreCase)))
+                {
+                    continue;
+                }
+
+                var text = File.ReadAllText(file);
+                if (text.Contains("<ImplicitUsings>enable</ImplicitUsings>", StringComparison.OrdinalIgnoreCase)
+                    || text.Contains("<ImplicitUsings>true</ImplicitUsings>", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
         private static async Task<int> Main(string[] args)
         {
             Options options;
@@ -79,6 +111,13 @@ namespace PinAnalyzers.AnalyzerBench
                     .OrderBy(f => f, StringComparer.Ordinal)
                     .Select(f => (Path.GetRelativePath(options.Source, f), File.ReadAllText(f)))
                     .ToList();
+                if (UsesImplicitUsings(options.Source))
+                {
+                    // The SDK's global usings for Microsoft.NET.Sdk projects, as a build with <ImplicitUsings> adds them.
+                    files.Add(("(implicit usings).g.cs", ImplicitUsings));
+                    Console.WriteLine("implicit usings: on (a project file under the source root enables them)");
+                }
+
                 results.Add(await bench.RunAsync(options.Source, 0, 0, files, withLeaseLibrary: false).ConfigureAwait(false));
             }
             else
