@@ -368,4 +368,56 @@ public sealed class PIN1002NonThrowingMembersTests
             """,
             Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'this[]' throws"),
             Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("may leak if 'Cast' throws"));
+
+    [Fact]
+    public Task CachedSizeThroughAParameterlessHelper_DoesNotThrow_ButALeafThatCallsOnStillDoes()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static partial class ReflectionHelpers
+            {
+                internal static class SizeOf<T>
+                {
+                    static int _sizeOf;
+
+                    static SizeOf() => _sizeOf = Marshal.SizeOf<T>();
+
+                    public static int Get() { return _sizeOf; }
+                }
+
+                internal static class Checked<T>
+                {
+                    public static int Get() => Validate(Marshal.SizeOf<T>());
+
+                    private static int Validate(int size) => size > 0 ? size : throw new InvalidOperationException();
+                }
+
+                public static int FastSizeOf<T>() => SizeOf<T>.Get();
+
+                public static int CheckedSizeOf<T>() => Checked<T>.Get();
+            }
+
+            sealed class Texture
+            {
+                [DllImport("mgg")] private static extern void Texture_SetData(IntPtr data, int length);
+
+                public void SetData<T>(T[] data, int count) where T : struct
+                {
+                    var handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+                    var size = ReflectionHelpers.FastSizeOf<T>();
+                    Texture_SetData(handle.AddrOfPinnedObject(), size * count);
+                    handle.Free();
+                }
+
+                public void SetChecked<T>(T[] data, int count) where T : struct
+                {
+                    var handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|};
+                    var size = ReflectionHelpers.CheckedSizeOf<T>();
+                    Texture_SetData(handle.AddrOfPinnedObject(), size * count);
+                    handle.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'CheckedSizeOf' throws"));
 }

@@ -10,8 +10,9 @@ namespace PinAnalyzers.Flow
     /// The "cannot throw" summary of source-defined members (DESIGN.md, the can-throw policy): an auto-property
     /// accessor, a <c>return field;</c> / <c>=&gt; field</c> getter, and a member whose body holds nothing that can
     /// throw under the same policy — field and local reads and writes, literals, arithmetic other than division, and
-    /// reads of auto-properties, and the layout queries <c>Marshal.SizeOf&lt;T&gt;()</c> / <c>Unsafe.SizeOf&lt;T&gt;()</c>. One level
-    /// deep: any other call in the body counts as throwing; nothing is followed.
+    /// reads of auto-properties, and the layout queries <c>Marshal.SizeOf&lt;T&gt;()</c> / <c>Unsafe.SizeOf&lt;T&gt;()</c>. A call
+    /// without arguments of a source helper whose body calls nothing and holds nothing that can throw is followed one
+    /// more level (a cached size, <c>FastSizeOf&lt;T&gt;() =&gt; SizeOf&lt;T&gt;.Get()</c>); any other call counts as throwing.
     /// Computed lazily, once per member per compilation (shared by every analyzer and site).
     /// </summary>
     /// <remarks>
@@ -23,6 +24,9 @@ namespace PinAnalyzers.Flow
         private static readonly ConditionalWeakTable<Compilation, ThrowSummaries> s_byCompilation = new();
 
         private readonly ConcurrentDictionary<IMethodSymbol, bool> _cannotThrow = new(SymbolEqualityComparer.Default);
+
+        /// <summary>The same judgement for a member called from a summarised body: its own body may call nothing.</summary>
+        private readonly ConcurrentDictionary<IMethodSymbol, bool> _cannotThrowLeaf = new(SymbolEqualityComparer.Default);
         private readonly bool _checkOverflow;
 
         private ThrowSummaries(Compilation compilation) => _checkOverflow = compilation.Options.CheckOverflow;
@@ -33,10 +37,16 @@ namespace PinAnalyzers.Flow
         internal bool CannotThrow(IMethodSymbol? method)
         {
             method = (method?.ReducedFrom ?? method)?.OriginalDefinition;
-            return method is not null && method.DeclaringSyntaxReferences.Length == 1 && _cannotThrow.GetOrAdd(method, Compute);
+            return method is not null && method.DeclaringSyntaxReferences.Length == 1 && _cannotThrow.GetOrAdd(method, m => Compute(m, leaf: false));
         }
 
-        private bool Compute(IMethodSymbol method)
+        private bool CannotThrowLeaf(IMethodSymbol method)
+        {
+            method = method.OriginalDefinition;
+            return method.DeclaringSyntaxReferences.Length == 1 && _cannotThrowLeaf.GetOrAdd(method, m => Compute(m, leaf: true));
+        }
+
+        private bool Compute(IMethodSymbol method, bool leaf)
         {
             // A call that may dispatch elsewhere runs a body we cannot see.
             if (method.IsAbstract || method.IsVirtual || method.IsExtern
@@ -48,7 +58,7 @@ namespace PinAnalyzers.Flow
             }
 
             var syntax = method.DeclaringSyntaxReferences[0].GetSyntax();
-            var body = new Body(this, method);
+            var body = new Body(this, method, leaf);
             switch (syntax)
             {
                 case AccessorDeclarationSyntax { Body: null, ExpressionBody: null }:
@@ -95,11 +105,13 @@ namespace PinAnalyzers.Flow
         {
             private readonly ThrowSummaries _owner;
             private readonly IMethodSymbol _method;
+            private readonly bool _leaf;
 
-            internal Body(ThrowSummaries owner, IMethodSymbol method)
+            internal Body(ThrowSummaries owner, IMethodSymbol method, bool leaf)
             {
                 _owner = owner;
                 _method = method;
+                _leaf = leaf;
             }
 
             internal bool Statement(StatementSyntax statement)
@@ -174,7 +186,7 @@ namespace PinAnalyzers.Flow
                     case SizeOfExpressionSyntax or TypeOfExpressionSyntax:
                         return true;
                     case InvocationExpressionSyntax invocation:
-                        return IsLayoutQuery(invocation);
+                        return IsLayoutQuery(invocation) || (!_leaf && CallsNonThrowingHelper(invocation));
                     default:
                         // Calls, element access, casts, creations, lambdas, patterns, throw: may throw, or more than one level.
                         return false;
@@ -207,6 +219,69 @@ namespace PinAnalyzers.Flow
                     "Unsafe" => arguments.Count == 0 && name is GenericNameSyntax,
                     _ => false,
                 };
+            }
+
+            /// <summary>
+            /// A call, without arguments, of a static or non-virtual source method of this type or of a type it names
+            /// (<c>SizeOf&lt;T&gt;.Get()</c>, MonoGame's <c>FastSizeOf&lt;T&gt;() =&gt; SizeOf&lt;T&gt;.Get()</c>) whose own body holds
+            /// nothing that can throw and calls nothing: the summary's second and last level.
+            /// </summary>
+            private bool CallsNonThrowingHelper(InvocationExpressionSyntax invocation)
+            {
+                if (invocation.ArgumentList.Arguments.Count != 0)
+                {
+                    return false;
+                }
+
+                var (owners, name) = invocation.Expression switch
+                {
+                    SimpleNameSyntax simple => (new[] { _method.ContainingType }, simple.Identifier.ValueText),
+                    MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var member } => (new[] { _method.ContainingType }, member.Identifier.ValueText),
+                    MemberAccessExpressionSyntax { Expression: SimpleNameSyntax type, Name: var member } => (TypesNamed(type.Identifier.ValueText), member.Identifier.ValueText),
+                    _ => (System.Array.Empty<INamedTypeSymbol>(), string.Empty),
+                };
+
+                var found = false;
+                foreach (var owner in owners)
+                {
+                    foreach (var candidate in owner.GetMembers(name))
+                    {
+                        if (candidate is not IMethodSymbol { Parameters.IsEmpty: true, MethodKind: MethodKind.Ordinary } helper)
+                        {
+                            continue;
+                        }
+
+                        if (!_owner.CannotThrowLeaf(helper))
+                        {
+                            return false;
+                        }
+
+                        found = true;
+                    }
+                }
+
+                return found;
+            }
+
+            /// <summary>Types of that name nested in this one or its containers, or in its namespace.</summary>
+            private INamedTypeSymbol[] TypesNamed(string name)
+            {
+                var result = new System.Collections.Generic.List<INamedTypeSymbol>();
+                for (var type = _method.ContainingType; type is not null && result.Count == 0; type = type.ContainingType)
+                {
+                    result.AddRange(type.GetTypeMembers(name));
+                    if (string.Equals(type.Name, name, System.StringComparison.Ordinal))
+                    {
+                        result.Add(type);
+                    }
+                }
+
+                if (result.Count == 0 && _method.ContainingNamespace is { } scope)
+                {
+                    result.AddRange(scope.GetTypeMembers(name));
+                }
+
+                return result.ToArray();
             }
 
             /// <summary>A simple name: a field or auto-property of the type, a parameter, a local, or C# 14's <c>field</c>.</summary>
