@@ -787,4 +787,54 @@ public sealed class PIN3001MemoryHandleOutlivesMethodTests
             """,
             Verify.Diagnostic("PIN3001").WithLocation(0).WithArguments("it is stored in field '_pin'"),
             Verify.Diagnostic("PIN3001").WithLocation(1).WithArguments("it is stored in field '_pin'"));
+
+    [Fact]
+    public Task PassedToAHelperThatKeepsIt_Reported_AHelperThatDisposesIt_NoDiagnostic()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Buffers;
+            using System.Collections.Generic;
+
+            sealed class JobContext : IDisposable
+            {
+                private List<MemoryHandle> _pinnedMemory;
+
+                private void AddPinnedData(MemoryHandle handle)
+                {
+                    _pinnedMemory ??= new List<MemoryHandle>();
+                    _pinnedMemory.Add(handle);
+                }
+
+                private static void Release(MemoryHandle handle) => handle.Dispose();
+
+                public unsafe void AddInput(ReadOnlyMemory<byte> data)
+                {
+                    var pinned = {|#0:data.Pin()|};
+                    AddPinnedData(pinned);
+                    Console.WriteLine((long)pinned.Pointer);
+                }
+
+                public unsafe void Peek(ReadOnlyMemory<byte> data)
+                {
+                    var pinned = data.Pin();
+                    try
+                    {
+                        Console.WriteLine((long)pinned.Pointer);
+                    }
+                    finally
+                    {
+                        pinned.Dispose();
+                    }
+                }
+
+                public void Dispose()
+                {
+                    foreach (var handle in _pinnedMemory ?? new List<MemoryHandle>())
+                    {
+                        handle.Dispose();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN3001").WithLocation(0).WithArguments("it is passed to 'AddPinnedData', which keeps it"));
 }

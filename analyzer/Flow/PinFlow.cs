@@ -67,6 +67,14 @@ namespace PinAnalyzers.Flow
         /// summaries of <see cref="PinSummaries"/> (helpers that keep a pointer, constructors that store one). The body's
         /// own calls are judged without summaries: one level, no recursion.
         /// </summary>
+        /// <summary>Where a handle passed as <paramref name="parameter"/> goes in <paramref name="function"/>: followed as the handle itself.</summary>
+        internal static ImmutableArray<PinSink> HandleParameterSinks(IParameterSymbol parameter, FunctionFlow function, PinApis apis, PinKind kind)
+        {
+            var tracker = new ValueTracker(new PinSite(function.Body, kind, null), function, apis, PinFlowOptions.Default, useSummaries: false);
+            tracker.RunFromHandle(parameter);
+            return tracker.Sinks.ToImmutable();
+        }
+
         internal static ImmutableArray<PinSink> ParameterSinks(IParameterSymbol parameter, FunctionFlow function, PinApis apis)
         {
             var tracker = new ValueTracker(new PinSite(function.Body, PinKind.Fixed, null), function, apis, PinFlowOptions.Default, useSummaries: false);
@@ -181,6 +189,8 @@ namespace PinAnalyzers.Flow
 
             /// <summary>Follows an address parameter of the function (for <see cref="ParameterSinks"/>).</summary>
             internal void RunFrom(IParameterSymbol parameter) => Hold(parameter, Role.Address, token: false, writtenBy: null);
+
+            internal void RunFromHandle(IParameterSymbol parameter) => Hold(parameter, Role.Handle, token: false, writtenBy: null);
 
             internal ImmutableArray<PinSink>.Builder Sinks { get; } = ImmutableArray.CreateBuilder<PinSink>();
 
@@ -957,6 +967,14 @@ namespace PinAnalyzers.Flow
                 {
                     // A helper of the compilation that stores the pointer, captures it in a continuation or hands it on
                     // to a retaining call (one level).
+                    AddSink(PinSinkKind.RetainingCall, argument, $"passed to '{method.Name}', which keeps it", role);
+                    return;
+                }
+
+                if (_useSummaries && role == Role.Handle && !token && call is IInvocationOperation && PinSummaries.For(_apis).KeepsHandle(method, parameter, _site.Kind))
+                {
+                    // AddPinnedData(pinned): a helper of the compilation that stores the handle in a field or a field's
+                    // collection (imageflow's JobContext): the pin lives as long as the object does.
                     AddSink(PinSinkKind.RetainingCall, argument, $"passed to '{method.Name}', which keeps it", role);
                     return;
                 }

@@ -89,6 +89,7 @@ namespace PinAnalyzers.Flow
         private readonly ConcurrentDictionary<INamedTypeSymbol, Lazy<PinOwner?>> _owners = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, Lazy<PinReturn?>> _returns = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, Lazy<ImmutableHashSet<int>>> _keeps = new(SymbolEqualityComparer.Default);
+        private readonly ConcurrentDictionary<(IMethodSymbol Method, int Ordinal, PinKind Kind), Lazy<bool>> _keepsHandle = new();
         private readonly ConcurrentDictionary<IMethodSymbol, Lazy<ImmutableHashSet<int>>> _stores = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<ISymbol, Lazy<bool>> _holderReleases = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<SyntaxTree, bool> _treeMentions = new();
@@ -172,6 +173,52 @@ namespace PinAnalyzers.Flow
 
             var ordinal = OrdinalIn(definition, parameter, method);
             return ordinal >= 0 && _keeps.GetOrAdd(definition, m => new Lazy<ImmutableHashSet<int>>(() => ComputeEscapes(m, keeps: true))).Value.Contains(ordinal);
+        }
+
+        /// <summary>
+        /// True when the source method <paramref name="method"/> (not a constructor) keeps the handle passed as
+        /// <paramref name="parameter"/>: stores it in a field or property of an object, or adds it to a collection held in
+        /// one (one level, once per method and pin kind).
+        /// </summary>
+        internal bool KeepsHandle(IMethodSymbol method, IParameterSymbol? parameter, PinKind kind)
+        {
+            if (parameter is null || parameter.RefKind != RefKind.None || method.MethodKind is not (MethodKind.Ordinary or MethodKind.LocalFunction)
+                || kind is not (PinKind.GCHandle or PinKind.TypedHandle or PinKind.MemoryHandle)
+                || !(kind == PinKind.GCHandle ? _apis.IsGCHandle(parameter.Type) : kind == PinKind.TypedHandle ? _apis.IsPinnedGCHandle(parameter.Type) : _apis.IsMemoryHandle(parameter.Type)))
+            {
+                return false;
+            }
+
+            var definition = method.OriginalDefinition;
+            if (!IsInSource(definition) || definition.IsExtern || definition.IsAbstract || parameter.Ordinal >= definition.Parameters.Length)
+            {
+                return false;
+            }
+
+            return _keepsHandle.GetOrAdd((definition, parameter.Ordinal, kind), key => new Lazy<bool>(() => ComputeKeepsHandle(key.Method, key.Ordinal, key.Kind))).Value;
+        }
+
+        private bool ComputeKeepsHandle(IMethodSymbol method, int ordinal, PinKind kind)
+        {
+            foreach (var reference in method.DeclaringSyntaxReferences)
+            {
+                var syntax = reference.GetSyntax();
+                if (syntax is not (BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax) || OperationOf(syntax) is not { } body)
+                {
+                    continue;
+                }
+
+                var function = new FunctionFlow(body, null, method, () => null);
+                foreach (var sink in PinFlow.HandleParameterSinks(method.Parameters[ordinal], function, _apis, kind))
+                {
+                    if (!sink.IsAddress && sink.Kind is PinSinkKind.Field or PinSinkKind.Property or PinSinkKind.Collection or PinSinkKind.ArrayElement)
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
         }
 
         /// <summary>
