@@ -971,10 +971,13 @@ namespace PinAnalyzers.Flow
                     return;
                 }
 
-                if (_useSummaries && role == Role.Handle && !token && call is IInvocationOperation && PinSummaries.For(_apis).KeepsHandle(method, parameter, _site.Kind))
+                if (_useSummaries && role == Role.Handle && !token && call is IInvocationOperation
+                    && !(instance?.Type is INamedTypeSymbol receiverType && ContainerRelease.For(_apis.Compilation).IsAggregate(receiverType, _site.Kind, _apis))
+                    && PinSummaries.For(_apis).KeepsHandle(method, parameter, _site.Kind))
                 {
                     // AddPinnedData(pinned): a helper of the compilation that stores the handle in a field or a field's
-                    // collection (imageflow's JobContext): the pin lives as long as the object does.
+                    // collection (imageflow's JobContext): the pin lives as long as the object does. An aggregate's own
+                    // Add (a type whose Dispose releases every element) is judged below, by who disposes the aggregate.
                     AddSink(PinSinkKind.RetainingCall, argument, $"passed to '{method.Name}', which keeps it", role);
                     return;
                 }
