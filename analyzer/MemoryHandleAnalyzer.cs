@@ -90,6 +90,12 @@ namespace PinAnalyzers
                 yield break;
             }
 
+            if (Flow.OwnershipTransfers.ScopedOwner(fate, summaries.Apis))
+            {
+                // An owner only ever created by a using: its pin is the caller's scoped pin.
+                yield break;
+            }
+
             var location = fate.Site.Syntax.GetLocation();
             if (PinnedHandleAnalyzer.KeptPastIteration(fate) is { } kept)
             {
@@ -120,9 +126,11 @@ namespace PinAnalyzers
         /// </summary>
         private static PinSink? FirstEscape(PinFate fate, PinApis apis)
         {
+            var handedOff = PinnedHandleAnalyzer.HandedOff(fate);
             foreach (var sink in fate.Sinks)
             {
-                if (sink.Kind == PinSinkKind.Handoff || (sink.Kind == PinSinkKind.Return && !sink.IsAddress && ReturnedByPinImplementation(sink.Operation, apis)))
+                // An address that goes along with a hand-over belongs to the new owner.
+                if (sink.Kind == PinSinkKind.Handoff || (handedOff && sink.IsAddress) || (sink.Kind == PinSinkKind.Return && !sink.IsAddress && ReturnedByPinImplementation(sink.Operation, apis)))
                 {
                     continue;
                 }

@@ -99,6 +99,17 @@ namespace PinAnalyzers
                 yield break;
             }
 
+            if (HeldForPinnable(fate))
+            {
+                yield break;
+            }
+
+            if (Flow.OwnershipTransfers.ScopedOwner(fate, summaries.Apis))
+            {
+                // An owner only ever created by a using: its pin is the caller's scoped pin.
+                yield break;
+            }
+
             var location = fate.Site.Syntax.GetLocation();
             if (KeptPastIteration(fate) is { } kept)
             {
@@ -310,6 +321,51 @@ namespace PinAnalyzers
             return handle && fate.Loop is null;
         }
 
+        /// <summary>
+        /// The handle a <c>MemoryManager&lt;T&gt;.Pin</c> / <c>IPinnable.Pin</c> implementation keeps in a field that the
+        /// type frees (in <c>Unpin</c>): the <c>MemoryHandle</c> it returns, made with <c>pinnable: this</c>, calls
+        /// <c>Unpin</c> when it is disposed, so the pin is the caller's, and the caller's <c>Pin()</c> is the site that is
+        /// judged (PIN3001/PIN3002) — ImageSharp's <c>ManagedBufferBase&lt;T&gt;</c>.
+        /// </summary>
+        private static bool HeldForPinnable(PinFate fate)
+        {
+            var site = fate.Site;
+            if (site.Operation.SemanticModel?.GetEnclosingSymbol(site.Syntax.SpanStart) is not IMethodSymbol { Name: "Pin", Parameters.Length: 1 } pin
+                || pin.Parameters[0].Type.SpecialType != SpecialType.System_Int32 || pin.ContainingType is not { } type
+                || !System.Linq.Enumerable.Any(type.AllInterfaces, i => i is { Name: "IPinnable", ContainingNamespace.Name: "Buffers" })
+                || type.GetMembers("Unpin").IsEmpty || fate.Sinks.IsDefaultOrEmpty || fate.Loop is not null)
+            {
+                return false;
+            }
+
+            var held = false;
+            foreach (var sink in fate.Sinks)
+            {
+                if (sink.Operation is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation, Field: var field } }
+                    && sink.Kind == PinSinkKind.Field && SymbolEqualityComparer.Default.Equals(field.ContainingType, type))
+                {
+                    if (!sink.IsAddress)
+                    {
+                        if (!Flow.OwnershipTransfers.TypeReleases(type, field.Name, "Free"))
+                        {
+                            return false;
+                        }
+
+                        held = true;
+                    }
+
+                    continue;
+                }
+
+                if (!(sink.IsAddress && sink.Kind == PinSinkKind.Return))
+                {
+                    return false;
+                }
+            }
+
+            return held;
+        }
+
         /// <summary>The pin went to an aggregate the caller disposes: its address may go with it (no PIN2004).</summary>
         internal static bool HandedOff(PinFate fate)
         {
@@ -327,9 +383,11 @@ namespace PinAnalyzers
         /// <summary>The first sink through which the pin outlives the method; a hand-over to the caller's aggregate is not one.</summary>
         internal static PinSink? FirstEscape(PinFate fate)
         {
+            var handedOff = HandedOff(fate);
             foreach (var sink in fate.Sinks)
             {
-                if (sink.Kind != PinSinkKind.Handoff)
+                // An address that goes along with a hand-over (new Owned(ref handle, handle.Pointer)) belongs to the new owner.
+                if (sink.Kind != PinSinkKind.Handoff && !(handedOff && sink.IsAddress))
                 {
                     return sink;
                 }

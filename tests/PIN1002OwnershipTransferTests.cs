@@ -1,5 +1,6 @@
 using Xunit;
 using Verify = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.PinnedHandleAnalyzer>;
+using VerifyMemory = PinAnalyzers.Tests.Verifiers.AnalyzerVerifier<PinAnalyzers.MemoryHandleAnalyzer>;
 
 namespace PinAnalyzers.Tests;
 
@@ -188,6 +189,122 @@ public sealed class PIN1002OwnershipTransferTests
                     handle?.Free();
                     return found;
                 }
+            }
+            """);
+
+    [Fact]
+    public Task PinOfAMemoryManagerPinImplementation_TheCallerIsJudged()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Buffers;
+            using System.Runtime.InteropServices;
+
+            sealed unsafe class ManagedBuffer : MemoryManager<byte>
+            {
+                private readonly byte[] _data = new byte[64];
+                private GCHandle _pinHandle;
+                private GCHandle _leaked;
+
+                public override Span<byte> GetSpan() => _data;
+
+                public override MemoryHandle Pin(int elementIndex = 0)
+                {
+                    if (!_pinHandle.IsAllocated)
+                    {
+                        _pinHandle = GCHandle.Alloc(_data, GCHandleType.Pinned);
+                    }
+
+                    _leaked = {|#0:GCHandle.Alloc(_data, GCHandleType.Pinned)|};
+                    return new MemoryHandle((byte*)_pinHandle.AddrOfPinnedObject() + elementIndex, pinnable: this);
+                }
+
+                public override void Unpin()
+                {
+                    if (_pinHandle.IsAllocated)
+                    {
+                        _pinHandle.Free();
+                    }
+                }
+
+                protected override void Dispose(bool disposing) => Unpin();
+            }
+            """,
+            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_leaked'"));
+
+    [Fact]
+    public Task OwnerOnlyEverCreatedByUsing_NoDiagnostic_OneCreationWithoutUsing_Reported()
+        => Task.WhenAll(
+            Verify.VerifyAsync(ScopedOwners("using var set = new HistogramSet(data);", "using (new PinnedBlock(data)) { }")),
+            Verify.VerifyAsync(ScopedOwners("var set = new HistogramSet(data); set.Dispose();", "using (new PinnedBlock(data)) { }").Replace("Alloc(data, GCHandleType.Pinned); // set", "Alloc(data, GCHandleType.Pinned)|}; // set").Replace("_handle = GCHandle.Alloc(data, GCHandleType.Pinned)|}; // set", "_handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|}; // set"),
+                Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_handle'")));
+
+    private static string ScopedOwners(string first, string second) => $$"""
+        using System;
+        using System.Runtime.InteropServices;
+
+        internal sealed class HistogramSet : IDisposable
+        {
+            private GCHandle _handle;
+
+            public HistogramSet(byte[] data) => _handle = GCHandle.Alloc(data, GCHandleType.Pinned); // set
+
+            public void Dispose() => _handle.Free();
+        }
+
+        internal readonly struct PinnedBlock : IDisposable
+        {
+            private readonly GCHandle _handle;
+
+            public PinnedBlock(byte[] data) => _handle = GCHandle.Alloc(data, GCHandleType.Pinned);
+
+            public void Dispose() => _handle.Free();
+        }
+
+        static class Encoder
+        {
+            public static void Encode(byte[] data)
+            {
+                {{first}}
+                {{second}}
+            }
+        }
+        """;
+
+    [Fact]
+    public Task MemoryHandleHandedByRefToAConstructorThatKeepsAndDisposesIt_NoDiagnostic()
+        => VerifyMemory.VerifyAsync("""
+            using System;
+            using System.Buffers;
+
+            sealed unsafe class OwnedHistogram : IDisposable
+            {
+                private MemoryHandle _bufferHandle;
+                private readonly uint* _buffer;
+
+                private OwnedHistogram(ref MemoryHandle bufferHandle, uint* buffer)
+                {
+                    _bufferHandle = bufferHandle;
+                    _buffer = buffer;
+                }
+
+                public static OwnedHistogram Create(Memory<uint> memory)
+                {
+                    MemoryHandle handle = memory.Pin();
+                    return new OwnedHistogram(ref handle, (uint*)handle.Pointer);
+                }
+
+                public static OwnedHistogram Leaky(Memory<uint> memory, bool fail)
+                {
+                    MemoryHandle handle = {|PIN3002:memory.Pin()|};
+                    if (fail)
+                    {
+                        return null;
+                    }
+
+                    return new OwnedHistogram(ref handle, (uint*)handle.Pointer);
+                }
+
+                public void Dispose() => _bufferHandle.Dispose();
             }
             """);
 }

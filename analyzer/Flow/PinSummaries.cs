@@ -86,6 +86,9 @@ namespace PinAnalyzers.Flow
         private static readonly ConditionalWeakTable<Compilation, PinSummaries> s_byCompilation = new();
 
         private readonly PinApis _apis;
+
+        /// <summary>The API symbols of the compilation these summaries belong to.</summary>
+        internal PinApis Apis => _apis;
         private readonly ConcurrentDictionary<INamedTypeSymbol, Lazy<PinOwner?>> _owners = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, Lazy<PinReturn?>> _returns = new(SymbolEqualityComparer.Default);
         private readonly ConcurrentDictionary<IMethodSymbol, Lazy<ImmutableHashSet<int>>> _keeps = new(SymbolEqualityComparer.Default);
