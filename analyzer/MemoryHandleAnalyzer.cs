@@ -90,9 +90,9 @@ namespace PinAnalyzers
                 yield break;
             }
 
-            if (Flow.OwnershipTransfers.ScopedOwner(fate, summaries.Apis))
+            if (Flow.OwnershipTransfers.ScopedOwner(fate, summaries.Apis) || Flow.OwnershipTransfers.FixtureScoped(fate))
             {
-                // An owner only ever created by a using: its pin is the caller's scoped pin.
+                // An owner only ever created by a using, or a fixture's setup pin its cleanup releases: a scoped pin.
                 yield break;
             }
 

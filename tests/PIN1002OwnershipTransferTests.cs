@@ -307,4 +307,44 @@ public sealed class PIN1002OwnershipTransferTests
                 public void Dispose() => _bufferHandle.Dispose();
             }
             """);
+
+    [Fact]
+    public Task BenchmarkSetupPinReleasedByItsCleanup_NoDiagnostic_WithoutTheCleanup_Reported()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            [AttributeUsage(AttributeTargets.Method)] sealed class GlobalSetupAttribute : Attribute { }
+            [AttributeUsage(AttributeTargets.Method)] sealed class GlobalCleanupAttribute : Attribute { }
+
+            unsafe class CopyBenchmark
+            {
+                private readonly float[] _buffer = new float[64];
+                private readonly float[] _other = new float[64];
+                private GCHandle _bufferHandle;
+                private GCHandle _otherHandle;
+                private float* _bufferPtr;
+
+                [GlobalSetup]
+                public void Setup()
+                {
+                    _bufferHandle = GCHandle.Alloc(_buffer, GCHandleType.Pinned);
+                    _bufferPtr = (float*)_bufferHandle.AddrOfPinnedObject();
+                    _otherHandle = {|#0:GCHandle.Alloc(_other, GCHandleType.Pinned)|};
+                }
+
+                [GlobalCleanup]
+                public void Cleanup()
+                {
+                    _bufferPtr = null;
+                    _bufferHandle.Free();
+                }
+
+                public void Run() => _bufferPtr[0] = 1;
+
+                public void NotASetup() => _bufferHandle = {|#1:GCHandle.Alloc(_buffer, GCHandleType.Pinned)|};
+            }
+            """,
+            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_otherHandle'"),
+            Verify.Diagnostic("PIN1001").WithLocation(1).WithArguments("it is stored in field '_bufferHandle'"));
 }

@@ -176,6 +176,98 @@ namespace PinAnalyzers.Flow
             return cache.GetOrAdd(type.OriginalDefinition, t => EveryCreationIsUsing(t, apis.Compilation));
         }
 
+        private static readonly string[] s_setups = { "GlobalSetup", "IterationSetup", "SetUp", "OneTimeSetUp", "TestInitialize", "ClassInitialize" };
+        private static readonly string[] s_cleanups = { "GlobalCleanup", "IterationCleanup", "TearDown", "OneTimeTearDown", "TestCleanup", "ClassCleanup" };
+
+        /// <summary>
+        /// A pin a benchmark or test fixture makes in its setup method (<c>[GlobalSetup]</c>, <c>[IterationSetup]</c>,
+        /// NUnit's <c>[SetUp]</c>/<c>[OneTimeSetUp]</c>, MSTest's <c>[TestInitialize]</c>/<c>[ClassInitialize]</c>) and keeps
+        /// in fields that the matching cleanup method of the type releases: its lifetime is the run the attributes
+        /// bracket, not the application's (ImageSharp's and Garnet's benchmarks).
+        /// </summary>
+        internal static bool FixtureScoped(PinFate fate)
+        {
+            var site = fate.Site;
+            if (fate.Loop is not null || fate.Sinks.IsDefaultOrEmpty
+                || site.Operation.SemanticModel?.GetEnclosingSymbol(site.Syntax.SpanStart) is not IMethodSymbol { ContainingType: { } type } method
+                || !HasAttribute(method, s_setups))
+            {
+                return false;
+            }
+
+            var held = false;
+            foreach (var sink in fate.Sinks)
+            {
+                if (sink.Kind != PinSinkKind.Field
+                    || sink.Operation is not ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation, Field: var field } })
+                {
+                    return false;
+                }
+
+                if (sink.IsAddress)
+                {
+                    continue;
+                }
+
+                if (!CleanupReleases(type, field.Name, ReleaseNameOf(site.Kind)))
+                {
+                    return false;
+                }
+
+                held = true;
+            }
+
+            return held;
+        }
+
+        private static bool HasAttribute(IMethodSymbol method, string[] names)
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                var name = attribute.AttributeClass?.Name;
+                if (name is null)
+                {
+                    continue;
+                }
+
+                if (name.EndsWith("Attribute", System.StringComparison.Ordinal))
+                {
+                    name = name.Substring(0, name.Length - "Attribute".Length);
+                }
+
+                if (System.Array.IndexOf(names, name) >= 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool CleanupReleases(INamedTypeSymbol type, string field, string releaseName)
+        {
+            for (INamedTypeSymbol? current = type; current is not null; current = current.BaseType)
+            {
+                foreach (var member in current.GetMembers())
+                {
+                    if (member is not IMethodSymbol cleanup || !HasAttribute(cleanup, s_cleanups))
+                    {
+                        continue;
+                    }
+
+                    foreach (var reference in cleanup.DeclaringSyntaxReferences)
+                    {
+                        if (ReleasesIn(reference.GetSyntax(), field, releaseName))
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+
+            return false;
+        }
+
         private static bool IsEffectivelyPublic(INamedTypeSymbol type)
         {
             for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
@@ -282,18 +374,29 @@ namespace PinAnalyzers.Flow
         {
             foreach (var reference in type.DeclaringSyntaxReferences)
             {
-                foreach (var node in reference.GetSyntax().DescendantNodes())
+                if (ReleasesIn(reference.GetSyntax(), field, releaseName))
                 {
-                    if (node is InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0 } call && call.Expression switch
-                        {
-                            MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name, Expression: var target } => name == releaseName && Names(target, field),
-                            MemberBindingExpressionSyntax { Name.Identifier.ValueText: var name } => name == releaseName
-                                && call.Parent is ConditionalAccessExpressionSyntax { Expression: var guarded } && Names(guarded, field),
-                            _ => false,
-                        })
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Somewhere in <paramref name="scope"/>: <c>field.Release()</c>, <c>this.field.Release()</c> or <c>field?.Release()</c>.</summary>
+        private static bool ReleasesIn(SyntaxNode scope, string field, string releaseName)
+        {
+            foreach (var node in scope.DescendantNodes())
+            {
+                if (node is InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0 } call && call.Expression switch
                     {
-                        return true;
-                    }
+                        MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name, Expression: var target } => name == releaseName && Names(target, field),
+                        MemberBindingExpressionSyntax { Name.Identifier.ValueText: var name } => name == releaseName
+                            && call.Parent is ConditionalAccessExpressionSyntax { Expression: var guarded } && Names(guarded, field),
+                        _ => false,
+                    })
+                {
+                    return true;
                 }
             }
 
