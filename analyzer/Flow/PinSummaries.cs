@@ -722,11 +722,53 @@ namespace PinAnalyzers.Flow
         private static bool KeepsBy(PinSink sink)
             => sink.Kind switch
             {
-                PinSinkKind.Field or PinSinkKind.Property or PinSinkKind.RetainingCall or PinSinkKind.Collection => true,
+                PinSinkKind.Field or PinSinkKind.Property => !ClearedBeforeReturning(sink.Operation),
+                PinSinkKind.RetainingCall or PinSinkKind.Collection => true,
                 // Task.Run(() => Use(p)), t.ContinueWith(_ => Use(p)), a stored delegate; not Parallel.For or LINQ.
                 PinSinkKind.Capture => PinFlow.CaptureMayOutliveCall(sink.Operation),
                 _ => false,
             };
+
+        /// <summary>
+        /// <c>recvBufferPtr = reqBuffer; … recvBufferPtr = null;</c>: a helper that parks the pointer in a field of its own
+        /// object for the duration of the call — a later statement of the same block clears the same member (<c>null</c> or
+        /// <c>default</c>) and nothing in between returns (Garnet's <c>TryConsumeMessages</c>). A throw in between still
+        /// leaves it set; the object then is usually being torn down, and that path is not judged here.
+        /// </summary>
+        private static bool ClearedBeforeReturning(IOperation store)
+        {
+            if (store is not ISimpleAssignmentOperation { Target: IMemberReferenceOperation { Instance: IInstanceReferenceOperation or null, Member: var member } }
+                || store.Syntax.Parent is not ExpressionStatementSyntax { Parent: BlockSyntax block } statement)
+            {
+                return false;
+            }
+
+            for (var i = block.Statements.IndexOf(statement) + 1; i < block.Statements.Count; i++)
+            {
+                var later = block.Statements[i];
+                if (later is ExpressionStatementSyntax { Expression: AssignmentExpressionSyntax { Left: var target, Right: var cleared } }
+                    && (cleared.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.NullLiteralExpression) || cleared.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.DefaultLiteralExpression))
+                    && target switch
+                    {
+                        IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                        MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var simple } => simple.Identifier.ValueText,
+                        _ => null,
+                    } == member.Name)
+                {
+                    return true;
+                }
+
+                foreach (var node in later.DescendantNodesAndSelf(descend => descend is not (AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax)))
+                {
+                    if (node is ReturnStatementSyntax or YieldStatementSyntax or GotoStatementSyntax)
+                    {
+                        return false;
+                    }
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>A constructor stores an address when it assigns it to a member of the instance being built.</summary>
         private static bool StoresBy(PinSink sink)

@@ -194,7 +194,7 @@ namespace PinAnalyzers.Flow
             var transfers = false;
             IOperation? throwing = null;
             string? member = null;
-            foreach (var current in operation.SelfAndDescendants())
+            foreach (var current in SelfAndDescendantsOutsideConditionalCalls(operation))
             {
                 if (IsPinSite(current))
                 {
@@ -421,6 +421,32 @@ namespace PinAnalyzers.Flow
                 && (method.Parameters.Length == 1 || (method.ReducedFrom is not null && method.Parameters.IsEmpty))
                 && invocation.Arguments.Length == 1
                 && invocation.Arguments[0].Value.WalkDownConversions()?.Type is IArrayTypeSymbol { Rank: 1, ElementType.IsValueType: true };
+
+        /// <summary>
+        /// The operation and its descendants, but not the arguments of a <c>[Conditional]</c> call: <c>Debug.Assert(…)</c> and
+        /// what it evaluates are gone from a build without the symbol, and a failed assertion ends the process.
+        /// </summary>
+        private static IEnumerable<IOperation> SelfAndDescendantsOutsideConditionalCalls(IOperation operation)
+        {
+            var stack = new Stack<IOperation>();
+            stack.Push(operation);
+            while (stack.Count > 0)
+            {
+                var current = stack.Pop();
+                yield return current;
+                if (current is IInvocationOperation invocation && IsConditional(invocation.TargetMethod))
+                {
+                    continue;
+                }
+
+                // Pushed last to first, so that they come out in source order, as SelfAndDescendants gives them.
+                var children = new List<IOperation>(current.ChildOperations);
+                for (var i = children.Count - 1; i >= 0; i--)
+                {
+                    stack.Push(children[i]);
+                }
+            }
+        }
 
         private static bool IsConditional(IMethodSymbol method)
         {
