@@ -347,4 +347,37 @@ public sealed class PIN1002OwnershipTransferTests
             """,
             Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_otherHandle'"),
             Verify.Diagnostic("PIN1001").WithLocation(1).WithArguments("it is stored in field '_bufferHandle'"));
+
+    [Fact]
+    public Task GCHandleGivenToTheMemoryHandleItPins_NoDiagnostic_OnlyItsAddress_NeverFreed()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Buffers;
+            using System.Runtime.InteropServices;
+
+            sealed unsafe class BlockBuffer : MemoryManager<byte>
+            {
+                private readonly byte[] _array = new byte[64];
+
+                public override Span<byte> GetSpan() => _array;
+
+                public override MemoryHandle Pin(int elementIndex = 0)
+                {
+                    GCHandle handle = GCHandle.Alloc(_array, GCHandleType.Pinned);
+                    byte* ptr = (byte*)handle.AddrOfPinnedObject();
+                    return new MemoryHandle(ptr + elementIndex, handle);
+                }
+
+                public MemoryHandle PinLeaky()
+                {
+                    GCHandle handle = {|#0:GCHandle.Alloc(_array, GCHandleType.Pinned)|};
+                    return new MemoryHandle((byte*)handle.AddrOfPinnedObject());
+                }
+
+                public override void Unpin() { }
+
+                protected override void Dispose(bool disposing) { }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never freed"));
 }

@@ -31,6 +31,14 @@ namespace PinAnalyzers.Flow
                 return false;
             }
 
+            if (kind == PinKind.GCHandle && method.MethodKind == MethodKind.Constructor && parameter.Name == "handle"
+                && method.ContainingType is { Name: "MemoryHandle", ContainingNamespace.Name: "Buffers" } && apis.IsGCHandle(parameter.Type))
+            {
+                // new MemoryHandle(pointer, handle): the MemoryHandle frees the GCHandle when it is disposed (StackExchange.Redis'
+                // BlockBuffer.Pin returns it; the caller's Pin() is judged).
+                return true;
+            }
+
             var definition = method.OriginalDefinition;
             if (definition.DeclaringSyntaxReferences.IsEmpty || parameter.Ordinal >= definition.Parameters.Length)
             {
