@@ -90,9 +90,9 @@ namespace PinAnalyzers
                 yield break;
             }
 
-            if (Flow.OwnershipTransfers.ScopedOwner(fate, summaries.Apis) || Flow.OwnershipTransfers.FixtureScoped(fate))
+            if (Flow.OwnershipTransfers.FixtureScoped(fate))
             {
-                // An owner only ever created by a using, or a fixture's setup pin its cleanup releases: a scoped pin.
+                // A fixture's setup pin that its cleanup releases lives for the run, not the application.
                 yield break;
             }
 

@@ -232,11 +232,16 @@ public sealed class PIN1002OwnershipTransferTests
             Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_leaked'"));
 
     [Fact]
-    public Task OwnerOnlyEverCreatedByUsing_NoDiagnostic_OneCreationWithoutUsing_Reported()
-        => Task.WhenAll(
-            Verify.VerifyAsync(ScopedOwners("using var set = new HistogramSet(data);", "using (new PinnedBlock(data)) { }")),
-            Verify.VerifyAsync(ScopedOwners("var set = new HistogramSet(data); set.Dispose();", "using (new PinnedBlock(data)) { }").Replace("Alloc(data, GCHandleType.Pinned); // set", "Alloc(data, GCHandleType.Pinned)|}; // set").Replace("_handle = GCHandle.Alloc(data, GCHandleType.Pinned)|}; // set", "_handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|}; // set"),
-                Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_handle'")));
+    public Task OwnerOnlyEverCreatedByUsing_StillReported()
+        // The owner's own Alloc keeps its PIN1001 however its users scope it (DESIGN: pins made by helpers): a using
+        // block may last as long as the program (the sample's AudioRingBuffer in Main), and `using` and
+        // try/finally Dispose mean the same.
+        => Verify.VerifyAsync(
+            ScopedOwners("using var set = new HistogramSet(data);", "using (new PinnedBlock(data)) { }")
+                .Replace("_handle = GCHandle.Alloc(data, GCHandleType.Pinned); // set", "_handle = {|#0:GCHandle.Alloc(data, GCHandleType.Pinned)|}; // set")
+                .Replace("_handle = GCHandle.Alloc(data, GCHandleType.Pinned);\n", "_handle = {|#1:GCHandle.Alloc(data, GCHandleType.Pinned)|};\n"),
+            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_handle'"),
+            Verify.Diagnostic("PIN1001").WithLocation(1).WithArguments("it is stored in field '_handle'"));
 
     private static string ScopedOwners(string first, string second) => $$"""
         using System;

@@ -133,57 +133,6 @@ namespace PinAnalyzers.Flow
             return field is not null && !constructor.ContainingType.GetMembers(field).IsEmpty && TypeReleases(constructor.ContainingType, field, releaseName);
         }
 
-        private static readonly ConditionalWeakTable<Compilation, ConcurrentDictionary<INamedTypeSymbol, bool>> s_scoped = new();
-
-        /// <summary>
-        /// A pin owner the program only ever uses as a scope (ImageSharp's internal <c>Vp8LHistogramSet</c>): its
-        /// constructor keeps the pin in fields the type releases, and every creation of the type in the compilation is the
-        /// resource of a <c>using</c> (<c>using var set = new T(…)</c>, <c>using (new T(…))</c>). The type is not public, so
-        /// no other assembly can create it, and sealed or a struct, so no derived type's creations hide elsewhere. Its pin
-        /// then ends with the caller's <c>using</c> block, as a short pin does. Once per type per compilation, by the
-        /// syntax of the trees that name the type and their creations' symbols.
-        /// </summary>
-        internal static bool ScopedOwner(PinFate fate, PinApis apis)
-        {
-            var site = fate.Site;
-            if (fate.Loop is not null || fate.Sinks.IsDefaultOrEmpty
-                || site.Operation.SemanticModel?.GetEnclosingSymbol(site.Syntax.SpanStart) is not IMethodSymbol { MethodKind: MethodKind.Constructor, IsStatic: false, ContainingType: { } type })
-            {
-                return false;
-            }
-
-            var held = false;
-            foreach (var sink in fate.Sinks)
-            {
-                if (sink.Kind == PinSinkKind.Field
-                    && sink.Operation is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation, Field: var field } }
-                    && SymbolEqualityComparer.Default.Equals(field.ContainingType, type))
-                {
-                    if (!sink.IsAddress)
-                    {
-                        if (!TypeReleases(type, field.Name, ReleaseNameOf(site.Kind)))
-                        {
-                            return false;
-                        }
-
-                        held = true;
-                    }
-
-                    continue;
-                }
-
-                return false;
-            }
-
-            if (!held || type.DeclaredAccessibility == Accessibility.Public && IsEffectivelyPublic(type) || !(type.IsSealed || type.IsValueType))
-            {
-                return false;
-            }
-
-            var cache = s_scoped.GetValue(apis.Compilation, _ => new ConcurrentDictionary<INamedTypeSymbol, bool>(SymbolEqualityComparer.Default));
-            return cache.GetOrAdd(type.OriginalDefinition, t => EveryCreationIsUsing(t, apis.Compilation));
-        }
-
         private static readonly string[] s_setups = { "GlobalSetup", "IterationSetup", "SetUp", "OneTimeSetUp", "TestInitialize", "ClassInitialize" };
         private static readonly string[] s_cleanups = { "GlobalCleanup", "IterationCleanup", "TearDown", "OneTimeTearDown", "TestCleanup", "ClassCleanup" };
 
@@ -275,78 +224,6 @@ namespace PinAnalyzers.Flow
 
             return false;
         }
-
-        private static bool IsEffectivelyPublic(INamedTypeSymbol type)
-        {
-            for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
-            {
-                if (current.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Protected or Accessibility.ProtectedOrInternal))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        private static bool EveryCreationIsUsing(INamedTypeSymbol type, Compilation compilation)
-        {
-            var created = false;
-            foreach (var tree in compilation.SyntaxTrees)
-            {
-                if (tree.GetText().ToString().IndexOf(type.Name, System.StringComparison.Ordinal) < 0)
-                {
-                    continue;
-                }
-
-                SemanticModel? model = null;
-                foreach (var node in tree.GetRoot().DescendantNodes())
-                {
-                    if (node is not BaseObjectCreationExpressionSyntax creation
-                        || (creation is ObjectCreationExpressionSyntax { Type: var named } && LastName(named) != type.Name))
-                    {
-                        continue;
-                    }
-
-                    model ??= ModelFor(compilation, tree);
-                    if (model.GetSymbolInfo(creation).Symbol is not IMethodSymbol { ContainingType: var made } || !SymbolEqualityComparer.Default.Equals(made.OriginalDefinition, type))
-                    {
-                        continue;
-                    }
-
-                    if (!IsUsingResource(creation))
-                    {
-                        return false;
-                    }
-
-                    created = true;
-                }
-            }
-
-            return created;
-        }
-
-        private static string? LastName(TypeSyntax type)
-            => type switch
-            {
-                SimpleNameSyntax simple => simple.Identifier.ValueText,
-                QualifiedNameSyntax qualified => qualified.Right.Identifier.ValueText,
-                AliasQualifiedNameSyntax alias => alias.Name.Identifier.ValueText,
-                _ => null,
-            };
-
-        private static bool IsUsingResource(BaseObjectCreationExpressionSyntax creation)
-            => creation.Parent switch
-            {
-                UsingStatementSyntax statement => statement.Expression == creation,
-                EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax declaration } } =>
-                    declaration.Parent is UsingStatementSyntax || declaration.Parent is LocalDeclarationStatementSyntax { UsingKeyword.RawKind: not 0 },
-                _ => false,
-            };
-
-#pragma warning disable RS1030 // The creations of an owner type sit in other trees; once per type per compilation.
-        private static SemanticModel ModelFor(Compilation compilation, SyntaxTree tree) => compilation.GetSemanticModel(tree);
-#pragma warning restore RS1030
 
         /// <summary>The release name of a pin kind's handle: <c>Free</c> for a <c>GCHandle</c>, <c>Dispose</c> otherwise.</summary>
         internal static string ReleaseNameOf(PinKind kind) => kind == PinKind.GCHandle ? "Free" : "Dispose";
