@@ -226,4 +226,116 @@ public sealed class PIN2001StackBufferTests
             """,
             Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written to 'cols', which is read after the fixed statement ends"),
             Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("written to 'cols', which is read after the fixed statement ends"));
+
+    private const string SettingsPrelude = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        struct DspNative { public IntPtr MatrixPointer; public IntPtr DelayPointer; public float Doppler; public int Channels; }
+
+        sealed class DspSettings
+        {
+            public float[] Matrix = new float[4];
+            public float[] Delays = new float[4];
+            public float Doppler;
+
+            internal void MarshalFrom(ref DspNative native) { Doppler = native.Doppler; }
+            internal void MarshalPointerFrom(ref DspNative native) { Doppler = native.Doppler; Matrix = null; var m = native.MatrixPointer; }
+            internal void MarshalWhole(ref DspNative native) { Keep(native); }
+            private static void Keep(DspNative native) { }
+        }
+
+        static unsafe class Native
+        {
+            [DllImport("xaudio")] public static extern void Calculate(IntPtr settings);
+        }
+
+        """;
+
+    [Fact]
+    public Task StructLocalWhoseOtherFieldsAreReadAfterFixed_NoDiagnostic()
+        // Vortice's X3DAudio.Calculate: the native struct gets the pinned addresses in two fields inside nested
+        // fixed statements; after them only its scalar fields are read, directly or by a method taking it by ref.
+        => Verify.VerifyAsync(SettingsPrelude + """
+            static unsafe class X3DAudio
+            {
+                public static float Calculate(DspSettings settings)
+                {
+                    DspNative native;
+                    native.Channels = 2;
+                    fixed (void* matrix = settings.Matrix)
+                    {
+                        fixed (void* delays = settings.Delays)
+                        {
+                            native.MatrixPointer = (IntPtr)matrix;
+                            native.DelayPointer = (IntPtr)delays;
+                            Native.Calculate(new IntPtr(&native));
+                        }
+                    }
+
+                    settings.MarshalFrom(ref native);
+                    return native.Doppler + native.Channels;
+                }
+            }
+            """);
+
+    [Fact]
+    public Task StructLocalWhosePointerFieldIsReadAfterFixed_Reported()
+        => Verify.VerifyAsync(SettingsPrelude + """
+            static unsafe class X3DAudio
+            {
+                public static IntPtr ReadsThePointer(DspSettings settings)
+                {
+                    DspNative native = default;
+                    fixed (void* matrix = settings.Matrix)
+                    {
+                        {|#0:native.MatrixPointer = (IntPtr)matrix|};
+                        Native.Calculate(new IntPtr(&native));
+                    }
+
+                    return native.MatrixPointer;
+                }
+
+                public static void ByRefReadsThePointer(DspSettings settings)
+                {
+                    DspNative native = default;
+                    fixed (void* matrix = settings.Matrix)
+                    {
+                        {|#1:native.MatrixPointer = (IntPtr)matrix|};
+                        Native.Calculate(new IntPtr(&native));
+                    }
+
+                    settings.MarshalPointerFrom(ref native);
+                }
+
+                public static void ByRefPassesItOn(DspSettings settings)
+                {
+                    DspNative native = default;
+                    fixed (void* matrix = settings.Matrix)
+                    {
+                        {|#2:native.MatrixPointer = (IntPtr)matrix|};
+                        Native.Calculate(new IntPtr(&native));
+                    }
+
+                    settings.MarshalWhole(ref native);
+                }
+
+                public static DspNative CopiedWhole(DspSettings settings)
+                {
+                    DspNative native = default;
+                    fixed (void* matrix = settings.Matrix)
+                    {
+                        {|#3:native.MatrixPointer = (IntPtr)matrix|};
+                        Native.Calculate(new IntPtr(&native));
+                    }
+
+                    var copy = native;
+                    return copy;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written to 'native', which is read after the fixed statement ends"),
+            Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("written to 'native', which is read after the fixed statement ends"),
+            Verify.Diagnostic("PIN2001").WithLocation(2).WithArguments("written to 'native', which is read after the fixed statement ends"),
+            Verify.Diagnostic("PIN2001").WithLocation(3).WithArguments("written to 'native', which is read after the fixed statement ends"));
 }

@@ -835,6 +835,21 @@ namespace PinAnalyzers.Flow
 
             private void Hold(ISymbol holder, Role role, bool token, IOperation? writtenBy)
             {
+                if (holder is ILocalSymbol { Type: { IsValueType: true } and not IPointerTypeSymbol } value)
+                {
+                    // A struct local given the address in one field (settings.MatrixPointer = p) carries it in that field
+                    // only; given it any other way, the whole value carries it (StackBuffers.HarmlessReads).
+                    if (writtenBy is ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Instance: ILocalReferenceOperation instance } field }
+                        && SymbolEqualityComparer.Default.Equals(instance.Local, value))
+                    {
+                        _stackBuffers.Carry(value, field.Field);
+                    }
+                    else
+                    {
+                        _stackBuffers.CarryWhole(value);
+                    }
+                }
+
                 if (writtenBy is not null && _site.FixedStatement is { } statement && holder is ILocalSymbol outer
                     && !statement.Span.Contains(outer.DeclaringSyntaxReferences.Length > 0 ? outer.DeclaringSyntaxReferences[0].Span : default)
                     && FixedScope.IsReadAfter(_site, outer, _function, _stackBuffers.HarmlessReads(outer)))

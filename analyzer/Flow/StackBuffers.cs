@@ -25,6 +25,7 @@ namespace PinAnalyzers.Flow
     internal sealed class StackBuffers
     {
         private readonly Dictionary<ILocalSymbol, HashSet<IFieldSymbol>> _carrying = new(SymbolEqualityComparer.Default);
+        private readonly HashSet<ILocalSymbol> _whole = new(SymbolEqualityComparer.Default);
 
         /// <summary>
         /// For a field assigned through an element of a pointer — <c>buffer[i].F</c>, <c>buffer-&gt;F</c>, <c>(*buffer).F</c> —
@@ -82,6 +83,9 @@ namespace PinAnalyzers.Flow
             return current as IArgumentOperation;
         }
 
+        /// <summary>The address reached the whole value of <paramref name="local"/>: every read of it can see the address.</summary>
+        internal void CarryWhole(ILocalSymbol local) => _whole.Add(local);
+
         internal void Carry(ILocalSymbol buffer, IFieldSymbol field)
         {
             if (!_carrying.TryGetValue(buffer, out var fields))
@@ -96,12 +100,13 @@ namespace PinAnalyzers.Flow
         /// <summary>For a buffer: the reads that cannot see the address (a field of an element that was not given one); else null.</summary>
         internal Func<ILocalReferenceOperation, bool>? HarmlessReads(ILocalSymbol local)
         {
-            if (!_carrying.TryGetValue(local, out var fields))
+            if (_whole.Contains(local) || !_carrying.TryGetValue(local, out var fields))
             {
                 return null;
             }
 
-            return reference => (reference.Parent is { Kind: OperationKind.None } element
+            return reference => (reference.Parent is IFieldReferenceOperation direct && ReferenceEquals(direct.Instance, reference) && !fields.Contains(direct.Field))
+                || (reference.Parent is { Kind: OperationKind.None } element
                 && element.Parent is IFieldReferenceOperation member && ReferenceEquals(member.Instance, element)
                 && !fields.Contains(member.Field))
                 || (ArgumentOf(reference) is { Parameter: { } parameter, Parent: IInvocationOperation invocation }
@@ -133,7 +138,7 @@ namespace PinAnalyzers.Flow
         internal static ImmutableHashSet<string>? MembersReadThrough(IMethodSymbol method, IParameterSymbol parameter)
         {
             method = method.OriginalDefinition;
-            if (parameter.Type is not IPointerTypeSymbol || parameter.RefKind != RefKind.None)
+            if (parameter.Type is IPointerTypeSymbol ? parameter.RefKind != RefKind.None : !parameter.Type.IsValueType || parameter.Type.SpecialType != SpecialType.None)
             {
                 return null;
             }
@@ -152,6 +157,7 @@ namespace PinAnalyzers.Flow
 
             var names = ImmutableHashSet.CreateBuilder<string>();
             var name = parameter.Name;
+            var pointer = parameter.Type is IPointerTypeSymbol;
             foreach (var node in declaration.DescendantNodes())
             {
                 if (node is not IdentifierNameSyntax identifier || identifier.Identifier.ValueText != name || identifier.Parent is ParameterSyntax)
@@ -160,16 +166,19 @@ namespace PinAnalyzers.Flow
                 }
 
                 // p[i].F or p->F, not under & or ref, and not the element as a whole.
+                // A struct parameter (by value, ref or in): s.F.
                 MemberAccessExpressionSyntax? member = identifier.Parent switch
                 {
-                    ElementAccessExpressionSyntax element when element.Expression == identifier => element.Parent as MemberAccessExpressionSyntax,
-                    MemberAccessExpressionSyntax arrow when arrow.Expression == identifier && arrow.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.PointerMemberAccessExpression) => arrow,
+                    ElementAccessExpressionSyntax element when pointer && element.Expression == identifier => element.Parent as MemberAccessExpressionSyntax,
+                    MemberAccessExpressionSyntax arrow when pointer && arrow.Expression == identifier && arrow.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.PointerMemberAccessExpression) => arrow,
+                    MemberAccessExpressionSyntax dot when !pointer && dot.Expression == identifier && dot.IsKind(Microsoft.CodeAnalysis.CSharp.SyntaxKind.SimpleMemberAccessExpression) => dot,
                     _ => null,
                 };
 
                 if (member is null || member.Expression is not (ElementAccessExpressionSyntax or IdentifierNameSyntax)
                     || member.Parent is PrefixUnaryExpressionSyntax { RawKind: (int)Microsoft.CodeAnalysis.CSharp.SyntaxKind.AddressOfExpression }
-                    || member.Parent is ArgumentSyntax { RefKindKeyword.RawKind: not 0 } || member.Parent is RefExpressionSyntax)
+                    || member.Parent is ArgumentSyntax { RefKindKeyword.RawKind: not 0 } || member.Parent is RefExpressionSyntax
+                    || member.Parent is InvocationExpressionSyntax call && call.Expression == member)
                 {
                     return null;
                 }
