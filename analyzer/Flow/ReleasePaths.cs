@@ -630,8 +630,8 @@ namespace PinAnalyzers.Flow
 
             var definition = type.OriginalDefinition;
             var container = definition.ContainingType?.OriginalDefinition;
-            return definition.ToDisplayString() is "System.Collections.IEnumerable" or "System.Collections.IEnumerator" or "System.CharEnumerator"
-                || type.SpecialType == SpecialType.System_String
+            return definition.SpecialType is SpecialType.System_Collections_IEnumerable or SpecialType.System_Collections_IEnumerator or SpecialType.System_String
+                || (definition is { Name: "CharEnumerator", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } })
                 || SymbolEqualityComparer.Default.Equals(definition, _apis.Span)
                 || SymbolEqualityComparer.Default.Equals(definition, _apis.ReadOnlySpan)
                 || SymbolEqualityComparer.Default.Equals(container, _apis.Span)
