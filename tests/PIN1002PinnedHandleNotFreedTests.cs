@@ -653,4 +653,35 @@ public sealed class PIN1002PinnedHandleNotFreedTests
             }
             """,
             Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'GetEnumerator' throws"));
+
+    [Fact]
+    public Task HandleFreedByTheStatementThatPinsIt_NoDiagnostic_NextToOneThatIsNot()
+        // Raylib-cs's blittability probe: GCHandle.Alloc throws for a non-blittable object, and the handle is freed
+        // at once. An Alloc whose handle is only read, not freed, stays reported.
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class Blittable
+            {
+                public static bool IsBlittable(object instance)
+                {
+                    try
+                    {
+                        GCHandle.Alloc(instance, GCHandleType.Pinned).Free();
+                        return true;
+                    }
+                    catch (ArgumentException)
+                    {
+                        return false;
+                    }
+                }
+
+                public static IntPtr Leaks(object instance) => {|#0:GCHandle.Alloc(instance, GCHandleType.Pinned)|}.AddrOfPinnedObject();
+
+                public static void Leaked(object instance) => Console.WriteLine({|#1:GCHandle.Alloc(instance, GCHandleType.Pinned)|}.IsAllocated);
+            }
+            """,
+            Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("its address is returned"),
+            Verify.Diagnostic("PIN1002").WithLocation(1));
 }

@@ -338,4 +338,43 @@ public sealed class PIN2001StackBufferTests
             Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("written to 'native', which is read after the fixed statement ends"),
             Verify.Diagnostic("PIN2001").WithLocation(2).WithArguments("written to 'native', which is read after the fixed statement ends"),
             Verify.Diagnostic("PIN2001").WithLocation(3).WithArguments("written to 'native', which is read after the fixed statement ends"));
+
+    [Fact]
+    public Task StackBlockSeenThroughACastAlias_NoDiagnostic_AliasReadAfterFixed_Reported()
+        // ILGPU's NVVM options: var values = (void**)optionValues over a stackalloc'd block, filled in and handed to
+        // the native call inside the fixed statement.
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static unsafe class Nvvm
+            {
+                [DllImport("nvvm")] public static extern int CompileProgram(IntPtr program, int count, IntPtr options);
+
+                public static int Compile(IntPtr program, byte[] option)
+                {
+                    fixed (byte* optionPtr = option)
+                    {
+                        var optionValues = stackalloc byte[sizeof(void*)];
+                        var values = (void**)optionValues;
+                        values[0] = optionPtr;
+                        return CompileProgram(program, 1, new IntPtr(values));
+                    }
+                }
+
+                public static IntPtr ReadAfter(IntPtr program, byte[] option)
+                {
+                    var optionValues = stackalloc byte[sizeof(void*)];
+                    var values = (void**)optionValues;
+                    fixed (byte* optionPtr = option)
+                    {
+                        {|#0:values[0] = optionPtr|};
+                        CompileProgram(program, 1, new IntPtr(values));
+                    }
+
+                    return (IntPtr)values[0];
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written through a pointer"));
 }

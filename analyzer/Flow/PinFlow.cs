@@ -633,7 +633,8 @@ namespace PinAnalyzers.Flow
                 }
 
                 var memory = local is null ? null : ScratchMemory(local);
-                return memory is not null && !FixedScope.IsReadAfter(_site, memory, _function);
+                return memory is not null && !FixedScope.IsReadAfter(_site, memory, _function)
+                    && (SymbolEqualityComparer.Default.Equals(memory, local) || local!.IsFixed || !FixedScope.IsReadAfter(_site, local!, _function));
             }
 
             /// <summary>
@@ -751,6 +752,26 @@ namespace PinAnalyzers.Flow
                                 && candidate.Syntax.SpanStart < value.SpanStart)
                             {
                                 return ScratchMemory(array) is { } owner && !ReferenceEquals(owner, local) ? owner : null;
+                            }
+                        }
+                    }
+
+                    var aliased = value;
+                    while (aliased is Microsoft.CodeAnalysis.CSharp.Syntax.CastExpressionSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.ParenthesizedExpressionSyntax)
+                    {
+                        aliased = aliased is Microsoft.CodeAnalysis.CSharp.Syntax.CastExpressionSyntax cast ? cast.Expression : ((Microsoft.CodeAnalysis.CSharp.Syntax.ParenthesizedExpressionSyntax)aliased).Expression;
+                    }
+
+                    if (!local.IsFixed && aliased != value && aliased is Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax block && !Reassigned(local))
+                    {
+                        // var values = (void**)optionValues, where optionValues is stackalloc'd (ILGPU's NVVM options): the
+                        // same block under another pointer type.
+                        foreach (var candidate in _function.Body.Descendants())
+                        {
+                            if (candidate is IVariableDeclaratorOperation { Symbol: { Type: IPointerTypeSymbol } other } && other.Name == block.Identifier.ValueText
+                                && candidate.Syntax.SpanStart < value.SpanStart && !SymbolEqualityComparer.Default.Equals(other, local))
+                            {
+                                return ScratchMemory(other) is { } owner && !SymbolEqualityComparer.Default.Equals(owner, local) ? owner : null;
                             }
                         }
                     }

@@ -97,6 +97,14 @@ namespace PinAnalyzers.Flow
                 {
                     if (EffectOf(block.Operations[i]).PinsHere)
                     {
+                        if (EffectOf(block.Operations[i]).Releases && !EffectOf(block.Operations[i]).Transfers)
+                        {
+                            // GCHandle.Alloc(instance, GCHandleType.Pinned).Free(): released by the statement that pins
+                            // (Raylib-cs's blittability probe).
+                            SawRelease = true;
+                            return;
+                        }
+
                         if (EffectOf(block.Operations[i]).Transfers)
                         {
                             // list.Add(GCHandle.Alloc(...)) into a container released in a covering finally.
@@ -248,6 +256,9 @@ namespace PinAnalyzers.Flow
                 {
                     case null:
                         return false;
+                    case { } pin when !token && IsPinSite(pin):
+                        // The pin expression itself: GCHandle.Alloc(x, GCHandleType.Pinned).Free().
+                        return true;
                     case IFlowCaptureReferenceOperation reference:
                         if (!_captures.TryGetValue(reference.Id, out operation))
                         {
