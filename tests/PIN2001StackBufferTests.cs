@@ -377,4 +377,63 @@ public sealed class PIN2001StackBufferTests
             }
             """,
             Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("written through a pointer"));
+
+    [Fact]
+    public Task NativeBlockTheMethodFrees_NoDiagnostic_KeptOrReadAfter_Reported()
+        // Avalonia's X11Window: XAllocClassHint, fill in the two names inside fixed, XSetClassHint, then XFree.
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            unsafe struct XClassHint { public byte* res_name; public byte* res_class; }
+
+            static unsafe class X11
+            {
+                [DllImport("libX11")] public static extern XClassHint* XAllocClassHint();
+                [DllImport("libX11")] public static extern int XSetClassHint(IntPtr display, IntPtr window, XClassHint* hint);
+                [DllImport("libX11")] public static extern int XFree(void* data);
+
+                public static void SetClass(IntPtr display, IntPtr window, byte[] name, byte[] wmClass)
+                {
+                    var hint = XAllocClassHint();
+                    fixed (byte* pName = name)
+                    fixed (byte* pClass = wmClass)
+                    {
+                        hint->res_name = pName;
+                        hint->res_class = pClass;
+                        XSetClassHint(display, window, hint);
+                    }
+
+                    XFree(hint);
+                }
+
+                public static XClassHint* NeverFreed(IntPtr display, IntPtr window, byte[] name)
+                {
+                    var hint = XAllocClassHint();
+                    fixed (byte* pName = name)
+                    {
+                        {|#0:hint->res_name = pName|};
+                        XSetClassHint(display, window, hint);
+                    }
+
+                    return hint;
+                }
+
+                public static byte ReadAfter(IntPtr display, IntPtr window, byte[] name)
+                {
+                    var hint = XAllocClassHint();
+                    fixed (byte* pName = name)
+                    {
+                        {|#1:hint->res_name = pName|};
+                        XSetClassHint(display, window, hint);
+                    }
+
+                    var first = *hint->res_name;
+                    XFree(hint);
+                    return first;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in field 'res_name'"),
+            Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("written to 'hint', which is read after the fixed statement ends"));
 }

@@ -105,7 +105,8 @@ namespace PinAnalyzers.Flow
                 return null;
             }
 
-            return reference => (reference.Parent is IFieldReferenceOperation direct && ReferenceEquals(direct.Instance, reference) && !fields.Contains(direct.Field))
+            return reference => IsFreeArgument(reference)
+                || (reference.Parent is IFieldReferenceOperation direct && ReferenceEquals(direct.Instance, reference) && !fields.Contains(direct.Field))
                 || (reference.Parent is { Kind: OperationKind.None } element
                 && element.Parent is IFieldReferenceOperation member && ReferenceEquals(member.Instance, element)
                 && !fields.Contains(member.Field))
@@ -203,7 +204,7 @@ namespace PinAnalyzers.Flow
             {
                 if (syntax.GetSyntax() is VariableDeclaratorSyntax declarator)
                 {
-                    if (declarator.Initializer is not { } initializer || !IsStackAlloc(initializer.Value))
+                    if (declarator.Initializer is not { } initializer || !(IsStackAlloc(initializer.Value) || IsFreedNativeBlock(local, initializer.Value, function)))
                     {
                         return false;
                     }
@@ -232,6 +233,39 @@ namespace PinAnalyzers.Flow
 
             return assigned;
         }
+
+        /// <summary>
+        /// A block the method gets from a call and frees itself (Avalonia's <c>var hint = XAllocClassHint(); … XFree(hint);</c>,
+        /// <c>Marshal.AllocHGlobal</c> … <c>Marshal.FreeHGlobal</c>): it does not outlive the method, so it is scratch
+        /// memory like a stack block, and handing it to the free call reads nothing through it.
+        /// </summary>
+        private static bool IsFreedNativeBlock(ILocalSymbol local, SyntaxNode value, FunctionFlow function)
+        {
+            while (value is ParenthesizedExpressionSyntax or CastExpressionSyntax)
+            {
+                value = value is ParenthesizedExpressionSyntax parenthesized ? parenthesized.Expression : ((CastExpressionSyntax)value).Expression;
+            }
+
+            if (value is not InvocationExpressionSyntax)
+            {
+                return false;
+            }
+
+            foreach (var reference in function.ReferencesTo(local))
+            {
+                if (IsFreeArgument(reference))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The reference is the only argument of a call that frees it: <c>XFree(p)</c>, <c>Marshal.FreeHGlobal((IntPtr)p)</c>, <c>NativeMemory.Free(p)</c>, <c>free(p)</c>.</summary>
+        private static bool IsFreeArgument(IOperation reference)
+            => ArgumentOf(reference) is { Parent: IInvocationOperation { Arguments.Length: 1, TargetMethod.Name: var name } }
+                && (name.EndsWith("free", StringComparison.OrdinalIgnoreCase) || name.StartsWith("Free", StringComparison.Ordinal));
 
         private static bool IsStackAlloc(SyntaxNode value)
         {
