@@ -552,6 +552,14 @@ namespace PinAnalyzers.Flow
 
                         return;
 
+                    case IFieldReferenceOperation parked when role == Role.Address && _site.Kind == PinKind.Fixed && _useSummaries
+                        && ParkedPointers.For(_apis.Compilation).Storage(parked) is { } storage:
+                        // output.dst = p on a struct handed to the native call: what reads the struct after the fixed
+                        // statement reads other members or writes this one first (ParkedPointers). Its uses here are
+                        // followed like a struct local's (a retaining call still keeps it).
+                        Hold(storage, role, token, writtenBy: null);
+                        return;
+
                     case IFieldReferenceOperation field:
                         AddSink(PinSinkKind.Field, assignment, DescribeField(field.Field), role);
                         if (role == Role.Handle && field.Instance is null or IInstanceReferenceOperation)
