@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 using PinAnalyzers.Flow;
@@ -14,13 +15,20 @@ namespace PinAnalyzers
     /// after the call — a later reference, any reference in a loop around the call when the variable lives across
     /// iterations, or any reference from a lambda or local function. A struct member (<c>s.Inner</c>) is judged by its
     /// root. A value with no variable behind it (a call's result, a creation, a constant, a property's copy) can only be
-    /// read back through the box: the deliberate box-to-get-an-address idiom, not reported.
+    /// read back through the box: the deliberate box-to-get-an-address idiom, not reported. Nor is an original that the
+    /// method assigns, after the pin, from data read through the handle (<c>dest = (T)Marshal.PtrToStructure(ptr, …)</c>
+    /// where <c>ptr = handle.AddrOfPinnedObject()</c>, or <c>value = (T)handle.Target</c>): the code copies the box back.
     /// </remarks>
     internal static class BoxedCopies
     {
         internal static bool OriginalObservedAfter(PinSite site, IOperation boxed, MethodFlow method)
         {
             var original = boxed.WalkDownConversions();
+            if (CopiedBack(site, original, method))
+            {
+                return false;
+            }
+
             for (var depth = 0; depth < 8 && original is IFieldReferenceOperation { Instance: { Type.IsValueType: true } instance }; depth++)
             {
                 if (instance is IInstanceReferenceOperation)
@@ -47,6 +55,93 @@ namespace PinAnalyzers
                 default:
                     return false;
             }
+        }
+
+        /// <summary>
+        /// True when, after the pin, the method assigns <paramref name="original"/> (a local, a parameter or a field of
+        /// <c>this</c>) whole from a value that reads through the handle: the handle local itself or a local given its
+        /// address (<c>IntPtr ptr = handle.AddrOfPinnedObject()</c>).
+        /// </summary>
+        private static bool CopiedBack(PinSite site, IOperation? original, MethodFlow method)
+        {
+            var variable = original switch
+            {
+                ILocalReferenceOperation local => (ISymbol)local.Local,
+                IParameterReferenceOperation parameter => parameter.Parameter,
+                IFieldReferenceOperation { Instance: null or IInstanceReferenceOperation } field => field.Field,
+                _ => null,
+            };
+
+            if (variable is null || HandleLocal(site.Operation) is not { } handle)
+            {
+                return false;
+            }
+
+            var function = method.FunctionOf(site.Operation);
+            var carriers = new HashSet<ISymbol>(SymbolEqualityComparer.Default) { handle };
+            foreach (var reference in function.ReferencesTo(handle))
+            {
+                if (AssignedLocal(reference) is { } carrier)
+                {
+                    carriers.Add(carrier);
+                }
+            }
+
+            var pinEnd = site.Syntax.Span.End;
+            foreach (var reference in function.ReferencesTo(variable))
+            {
+                if (reference.Syntax.SpanStart < pinEnd
+                    || reference.Parent is not ISimpleAssignmentOperation assignment
+                    || !ReferenceEquals(assignment.Target, reference)
+                    || reference is IFieldReferenceOperation { Instance: not (null or IInstanceReferenceOperation) })
+                {
+                    continue;
+                }
+
+                foreach (var part in assignment.Value.SelfAndDescendants())
+                {
+                    if (part is ILocalReferenceOperation read && carriers.Contains(read.Local))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>The local that the pin call's handle is stored in (<c>var h = GCHandle.Alloc(…)</c> or <c>h = GCHandle.Alloc(…)</c>).</summary>
+        private static ILocalSymbol? HandleLocal(IOperation pin)
+        {
+            var parent = pin.Parent;
+            while (parent is IConversionOperation)
+            {
+                parent = parent.Parent;
+            }
+
+            return parent switch
+            {
+                IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } => local.Local,
+                _ => null,
+            };
+        }
+
+        /// <summary>The local that a value derived from <paramref name="reference"/> (its address, its target, a conversion) is stored in.</summary>
+        private static ILocalSymbol? AssignedLocal(IOperation reference)
+        {
+            var current = reference;
+            for (var depth = 0; depth < 4 && current.Parent is IInvocationOperation or IPropertyReferenceOperation or IConversionOperation; depth++)
+            {
+                current = current.Parent;
+            }
+
+            return current.Parent switch
+            {
+                IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+                ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when ReferenceEquals(assignment.Value, current) => local.Local,
+                _ => null,
+            };
         }
 
         private static bool UsedAfter(PinSite site, ISymbol variable, MethodFlow method)

@@ -671,6 +671,137 @@ public sealed class PIN1004PinnedValueTypeTests
             }
             """);
 
+    /// <summary>
+    /// managedCuda's <c>CopyToHost(ref T dest)</c>: the box is filled by native code and copied back into the original
+    /// through the handle's address (or its <c>Target</c>), so the native writes do reach it.
+    /// </summary>
+    [Fact]
+    public Task OriginalCopiedBackFromTheBoxIsNotReported()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            struct Header
+            {
+                public int Length;
+            }
+
+            static class Native
+            {
+                [DllImport("libc")] internal static extern int fill(IntPtr header);
+            }
+
+            sealed class Device<T> where T : struct
+            {
+                private static int fill(IntPtr header) => Native.fill(header);
+
+                private Header _last;
+
+                public void CopyToHost(ref T dest)
+                {
+                    GCHandle handle = GCHandle.Alloc(dest, GCHandleType.Pinned);
+                    try
+                    {
+                        IntPtr ptr = handle.AddrOfPinnedObject();
+                        fill(ptr);
+                        dest = (T)Marshal.PtrToStructure(ptr, typeof(T));
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+                }
+
+                public void Get(out T value)
+                {
+                    value = default(T);
+                    GCHandle gch = GCHandle.Alloc(value, GCHandleType.Pinned);
+                    try
+                    {
+                        fill(gch.AddrOfPinnedObject());
+                        value = Marshal.PtrToStructure<T>(gch.AddrOfPinnedObject());
+                    }
+                    finally
+                    {
+                        gch.Free();
+                    }
+                }
+
+                public Header Read()
+                {
+                    var header = new Header();
+                    var handle = GCHandle.Alloc(header, GCHandleType.Pinned);
+                    try
+                    {
+                        fill(handle.AddrOfPinnedObject());
+                        header = (Header)handle.Target!;
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+
+                    return header;
+                }
+
+                public void Refresh()
+                {
+                    var handle = GCHandle.Alloc(_last, GCHandleType.Pinned);
+                    try
+                    {
+                        fill(handle.AddrOfPinnedObject());
+                        _last = (Header)handle.Target!;
+                    }
+                    finally
+                    {
+                        handle.Free();
+                    }
+                }
+            }
+            """);
+
+    /// <summary>
+    /// The copy-back must read through the same handle: an assignment from another handle or from anything else leaves
+    /// the native writes in the box.
+    /// </summary>
+    [Fact]
+    public Task OriginalAssignedFromElsewhereIsStillReported()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            struct Header
+            {
+                public int Length;
+            }
+
+            static class Native
+            {
+                [DllImport("libc")] private static extern int fill(IntPtr header);
+
+                public static void Fill(ref Header header, ref Header other)
+                {
+                    var handle = {|#0:GCHandle.Alloc(header, GCHandleType.Pinned)|};
+                    var second = {|#1:GCHandle.Alloc(other, GCHandleType.Pinned)|};
+                    try
+                    {
+                        IntPtr ptr = handle.AddrOfPinnedObject();
+                        fill(ptr);
+                        fill(second.AddrOfPinnedObject());
+                        header = default;
+                        other = (Header)Marshal.PtrToStructure(ptr, typeof(Header))!;
+                    }
+                    finally
+                    {
+                        second.Free();
+                        handle.Free();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1004").WithLocation(0).WithArguments("Header"),
+            Verify.Diagnostic("PIN1004").WithLocation(1).WithArguments("Header"));
+
     [Fact]
     public Task ArraysAreNotBoxed()
         => Verify.VerifyAsync("""
