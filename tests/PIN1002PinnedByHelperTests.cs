@@ -66,6 +66,62 @@ public sealed class PIN1002PinnedByHelperTests
             """,
             Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never disposed (pinned by 'PinnedBuffer')"));
 
+    /// <summary>
+    /// SharpFont's <c>Face</c>: only the constructor over a font file in memory pins it; a face opened from a path through
+    /// <c>this(…)</c> chains holds no pin, so leaving it undisposed is not a leaked pin. A constructor that chains to the
+    /// pinning one still pins.
+    /// </summary>
+    [Fact]
+    public Task OnlyTheOwnersPinningConstructorsMakeAPin()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            sealed class Face : IDisposable
+            {
+                private GCHandle _memory;
+                private nint _reference;
+
+                public Face(string path) : this(path, 0) { }
+
+                public Face(string path, int index) : this() => _reference = Native.open(path, index);
+
+                public Face(byte[] file) : this(file, 0) { }
+
+                public Face(byte[] file, int index) : this()
+                {
+                    _memory = {|PIN1001:GCHandle.Alloc(file, GCHandleType.Pinned)|};
+                    _reference = Native.open_memory(_memory.AddrOfPinnedObject(), file.Length, index);
+                }
+
+                private Face() { }
+
+                public void Dispose()
+                {
+                    if (_memory.IsAllocated)
+                    {
+                        _memory.Free();
+                    }
+                }
+            }
+
+            static class Native
+            {
+                [DllImport("ft")] internal static extern nint open(string path, int index);
+                [DllImport("ft")] internal static extern nint open_memory(nint data, int length, int index);
+
+                public static void Render(byte[] file)
+                {
+                    var fromPath = new Face("tahoma.ttf");
+                    var fromPathAndIndex = new Face("tahoma.ttf", 1);
+                    var fromMemory = {|#0:new Face(file)|};
+                    var fromMemoryAndIndex = {|#1:new Face(file, 1)|};
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never disposed (pinned by 'Face')"),
+            Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("is never disposed (pinned by 'Face')"));
+
     [Fact]
     public Task ClassOwnerDisposedWithUsingIsClean()
         => Verify.VerifyAsync($$"""

@@ -16,12 +16,23 @@ namespace PinAnalyzers.Flow
     /// </summary>
     internal sealed class PinOwner
     {
-        internal PinOwner(INamedTypeSymbol type, PinKind innerKind, ImmutableHashSet<string> releaseNames)
+        internal PinOwner(INamedTypeSymbol type, PinKind innerKind, ImmutableHashSet<string> releaseNames, ImmutableHashSet<IMethodSymbol>? pinningConstructors)
         {
             Type = type;
             InnerKind = innerKind;
             ReleaseNames = releaseNames;
+            _pinningConstructors = pinningConstructors;
         }
+
+        /// <summary>The constructors that pin (their own body, a helper, or a <c>this(…)</c> they chain to); null when every one does (an initializer pins).</summary>
+        private readonly ImmutableHashSet<IMethodSymbol>? _pinningConstructors;
+
+        /// <summary>
+        /// True when <c>new Owner(…)</c> through <paramref name="constructor"/> holds a pin: SharpFont's <c>Face(Library, byte[], int)</c>
+        /// pins the file, <c>Face(Library, string)</c> does not.
+        /// </summary>
+        internal bool PinsOnConstruction(IMethodSymbol? constructor)
+            => _pinningConstructors is null || constructor is null || _pinningConstructors.Contains(constructor.OriginalDefinition);
 
         internal INamedTypeSymbol Type { get; }
 
@@ -111,7 +122,7 @@ namespace PinAnalyzers.Flow
         {
             switch (operation)
             {
-                case IObjectCreationOperation creation when OwnerOf(creation.Type) is { } owner:
+                case IObjectCreationOperation creation when OwnerOf(creation.Type) is { } owner && owner.PinsOnConstruction(creation.Constructor):
                     return new PinSite(creation, PinKind.Owner, owner, owner.Type.Name);
                 case IInvocationOperation invocation when ReturnOf(invocation.TargetMethod) is { } returned:
                     return new PinSite(invocation, returned.Kind, returned.Owner, returned.Owner?.Type.Name ?? invocation.TargetMethod.Name);
@@ -329,6 +340,9 @@ namespace PinAnalyzers.Flow
             }
 
             var pinned = new Dictionary<ISymbol, PinKind>(SymbolEqualityComparer.Default);
+            var pinningConstructors = new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default);
+            var chained = new List<(IMethodSymbol Constructor, IMethodSymbol Target)>();
+            var initializerPins = false;
             foreach (var member in type.GetMembers())
             {
                 switch (member)
@@ -338,7 +352,25 @@ namespace PinAnalyzers.Flow
                         {
                             if (reference.GetSyntax() is ConstructorDeclarationSyntax declaration && OperationOf(declaration) is { } body)
                             {
-                                CollectPinnedMembers(body, type, pinned);
+                                var own = new Dictionary<ISymbol, PinKind>(SymbolEqualityComparer.Default);
+                                CollectPinnedMembers(body, type, own);
+                                if (body is IConstructorBodyOperation { Initializer: { } initializer }
+                                    && (initializer is IExpressionStatementOperation statement ? statement.Operation : initializer) is IInvocationOperation { TargetMethod: { MethodKind: MethodKind.Constructor } target }
+                                    && SymbolEqualityComparer.Default.Equals(target.ContainingType?.OriginalDefinition, type))
+                                {
+                                    // : this(library, path, 0) — pins when the constructor it chains to does.
+                                    chained.Add((constructor.OriginalDefinition, target.OriginalDefinition));
+                                }
+
+                                foreach (var pair in own)
+                                {
+                                    pinned[pair.Key] = pair.Value;
+                                }
+
+                                if (own.Count > 0)
+                                {
+                                    pinningConstructors.Add(constructor.OriginalDefinition);
+                                }
                                 foreach (var helper in OwnCalls(body, type))
                                 {
                                     // new PinnedArray(n) { …; Init(); }: the constructor's own helper pins for it (one level).
@@ -346,7 +378,17 @@ namespace PinAnalyzers.Flow
                                     {
                                         if (helperReference.GetSyntax() is MethodDeclarationSyntax helperDeclaration && OperationOf(helperDeclaration) is { } helperBody)
                                         {
-                                            CollectPinnedMembers(helperBody, type, pinned);
+                                            var helperPins = new Dictionary<ISymbol, PinKind>(SymbolEqualityComparer.Default);
+                                            CollectPinnedMembers(helperBody, type, helperPins);
+                                            foreach (var pair in helperPins)
+                                            {
+                                                pinned[pair.Key] = pair.Value;
+                                            }
+
+                                            if (helperPins.Count > 0)
+                                            {
+                                                pinningConstructors.Add(constructor.OriginalDefinition);
+                                            }
                                         }
                                     }
                                 }
@@ -367,7 +409,9 @@ namespace PinAnalyzers.Flow
 
                             if (initializer is not null && OperationOf(initializer) is { } operation)
                             {
+                                var count = pinned.Count;
                                 CollectPinnedMembers(operation, type, pinned);
+                                initializerPins |= pinned.Count > count;
                             }
                         }
 
@@ -402,8 +446,23 @@ namespace PinAnalyzers.Flow
                 }
             }
 
+            // Chains are short (this(a) → this(a, b) → this(a, b, c)): propagate until nothing changes.
+            for (var changed = true; changed;)
+            {
+                changed = false;
+                foreach (var (constructor, target) in chained)
+                {
+                    if (pinningConstructors.Contains(target) && pinningConstructors.Add(constructor))
+                    {
+                        changed = true;
+                    }
+                }
+            }
+
             // A constructor that pins and a type that never frees is no owner: its own Alloc keeps its PIN1001.
-            return kind is { } innerKind ? new PinOwner(type, innerKind, releaseNames.ToImmutable()) : null;
+            return kind is { } innerKind
+                ? new PinOwner(type, innerKind, releaseNames.ToImmutable(), initializerPins ? null : pinningConstructors.ToImmutableHashSet<IMethodSymbol>(SymbolEqualityComparer.Default))
+                : null;
         }
 
         private static string? ReleasingName(IMethodSymbol method, INamedTypeSymbol type)
@@ -651,7 +710,7 @@ namespace PinAnalyzers.Flow
             {
                 case null:
                     return null;
-                case IObjectCreationOperation creation when OwnerOf(creation.Type) is { } owner:
+                case IObjectCreationOperation creation when OwnerOf(creation.Type) is { } owner && owner.PinsOnConstruction(creation.Constructor):
                     return new PinReturn(PinKind.Owner, owner);
                 case IInvocationOperation invocation when SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.OriginalDefinition, method):
                     // Recursion is not a summary.
