@@ -197,4 +197,118 @@ public sealed class PIN2001ParkedPointerTests
                 }
             }
             """);
+
+    private const string SelfPointingPrelude = """
+        using System;
+        using System.Runtime.InteropServices;
+
+        struct Cone { public float InnerAngle; }
+
+        struct NativeEmitter { public Cone Cone; public IntPtr ConePointer; public float Scaler; }
+
+        static unsafe class X3D
+        {
+            [DllImport("x3daudio")] public static extern void Calculate(NativeEmitter* emitter);
+        }
+
+        """;
+
+    /// <summary>
+    /// SharpDX's <c>Emitter.__MarshalTo(ref __Native @ref)</c>: <c>fixed (void* p = &amp;@ref.Cone) @ref.ConePointer = (IntPtr)p;</c>
+    /// where every caller passes <c>ref</c> to a stack local of its own. The struct points into itself, in memory that
+    /// never moves.
+    /// </summary>
+    [Fact]
+    public Task StructPointingIntoItselfOnTheCallersStackIsNotAnEscape()
+        => Verify.VerifyAsync(SelfPointingPrelude + """
+            sealed unsafe class Emitter
+            {
+                public Cone? Cone;
+
+                internal void MarshalTo(ref NativeEmitter native)
+                {
+                    native.Scaler = 1;
+                    if (Cone is { } cone)
+                    {
+                        fixed (void* pCone = &native.Cone)
+                            native.ConePointer = (IntPtr)pCone;
+                        native.Cone = cone;
+                    }
+                }
+
+                public void Calculate()
+                {
+                    var native = new NativeEmitter();
+                    MarshalTo(ref native);
+                    X3D.Calculate(&native);
+                }
+            }
+            """);
+
+    /// <summary>
+    /// The same store is reported when the struct may live on the heap: a caller passing a field or an array element, a
+    /// local captured by a lambda or living in an async method, or a public method whose callers are unknown.
+    /// </summary>
+    [Fact]
+    public Task StructPointingIntoItselfOnTheHeapIsReported()
+        => Verify.VerifyAsync(SelfPointingPrelude + """
+            sealed class Emitter
+            {
+                private NativeEmitter _kept;
+                private readonly NativeEmitter[] _all = new NativeEmitter[4];
+
+                private unsafe void FromField(ref NativeEmitter native)
+                {
+                    fixed (void* pCone = &native.Cone)
+                        {|#0:native.ConePointer = (IntPtr)pCone|};
+                }
+
+                private unsafe void FromElement(ref NativeEmitter native)
+                {
+                    fixed (void* pCone = &native.Cone)
+                        {|#1:native.ConePointer = (IntPtr)pCone|};
+                }
+
+                private unsafe void FromCapturedLocal(ref NativeEmitter native)
+                {
+                    fixed (void* pCone = &native.Cone)
+                        {|#2:native.ConePointer = (IntPtr)pCone|};
+                }
+
+                private unsafe void FromAsync(ref NativeEmitter native)
+                {
+                    fixed (void* pCone = &native.Cone)
+                        {|#3:native.ConePointer = (IntPtr)pCone|};
+                }
+
+                public unsafe void Public(ref NativeEmitter native)
+                {
+                    fixed (void* pCone = &native.Cone)
+                        {|#4:native.ConePointer = (IntPtr)pCone|};
+                }
+
+                public void Callers()
+                {
+                    FromField(ref _kept);
+                    FromElement(ref _all[0]);
+                    var captured = new NativeEmitter();
+                    FromCapturedLocal(ref captured);
+                    Action show = () => Console.WriteLine(captured.ConePointer);
+                    show();
+                }
+
+                public async System.Threading.Tasks.Task CallAsync()
+                {
+                    var native = new NativeEmitter();
+                    FromAsync(ref native);
+                    await System.Threading.Tasks.Task.Yield();
+                    Console.WriteLine(native.ConePointer);
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in field 'ConePointer'"),
+            Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("stored in field 'ConePointer'"),
+            Verify.Diagnostic("PIN2001").WithLocation(2).WithArguments("stored in field 'ConePointer'"),
+            Verify.Diagnostic("PIN2001").WithLocation(3).WithArguments("stored in field 'ConePointer'"),
+            Verify.Diagnostic("PIN2001").WithLocation(4).WithArguments("stored in field 'ConePointer'"));
 }

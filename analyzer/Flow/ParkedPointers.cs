@@ -34,6 +34,8 @@ namespace PinAnalyzers.Flow
 
         private readonly ConcurrentDictionary<(ISymbol Storage, IFieldSymbol Member), bool> _parked = new(new Comparer());
 
+        private readonly ConcurrentDictionary<ISymbol, bool> _stackLocals = new(SymbolEqualityComparer.Default);
+
         private readonly Compilation _compilation;
 
         private ParkedPointers(Compilation compilation) => _compilation = compilation;
@@ -95,6 +97,95 @@ namespace PinAnalyzers.Flow
 
         /// <summary>Every call of <paramref name="method"/> passes a local of its caller whose other uses are parked.</summary>
         private bool CallersPark(IMethodSymbol method, IParameterSymbol parameter, string member)
+            => EveryCallPassesALocal(method, parameter, (caller, local) => UsesAreParked(caller, local.Name, member, method));
+
+        /// <summary>
+        /// The <c>ref</c>/<c>out</c> struct parameter at the root of <paramref name="operation"/> — <c>&amp;p.Cone</c>,
+        /// <c>p.Cone</c>, <c>p.Inner.Field</c> — or null.
+        /// </summary>
+        internal static IParameterSymbol? RootParameter(IOperation? operation)
+        {
+            var current = operation.WalkDownConversions();
+
+            // fixed (void* p = &s.Field): the initializer wraps the address-of.
+            for (var depth = 0; depth < 3 && current is { Kind: OperationKind.None } wrapper && wrapper.ChildOperations.Count == 1; depth++)
+            {
+                current = System.Linq.Enumerable.First(wrapper.ChildOperations).WalkDownConversions();
+            }
+
+            if (current is IAddressOfOperation address)
+            {
+                current = address.Reference;
+            }
+
+            for (var depth = 0; depth < 8 && current is IFieldReferenceOperation { Instance: { Type.IsValueType: true } instance }; depth++)
+            {
+                current = instance;
+            }
+
+            return current is IParameterReferenceOperation { Parameter: { RefKind: RefKind.Ref or RefKind.Out, Type.IsValueType: true } parameter } ? parameter : null;
+        }
+
+        /// <summary>
+        /// True when <paramref name="parameter"/>, a <c>ref</c>/<c>out</c> struct parameter of a private or internal method
+        /// or a local function, is always a stack local of the caller: every call passes <c>ref</c> to a plain local of a
+        /// method that is neither async nor an iterator, and no lambda or local function of that method uses the local
+        /// (which would move it into a closure on the heap). Such memory never moves: SharpDX's
+        /// <c>Emitter.__MarshalTo(ref __Native @ref)</c>, called with <c>ref emitterRef_</c> of a local
+        /// <c>new Emitter.__Native()</c>, may store <c>&amp;@ref.Cone</c> in <c>@ref.ConePointer</c>.
+        /// </summary>
+        internal bool IsCallersStackLocal(IParameterSymbol parameter)
+        {
+            if (parameter.ContainingSymbol is not IMethodSymbol method
+                || !(method.MethodKind == MethodKind.LocalFunction || method.DeclaredAccessibility is Accessibility.Private or Accessibility.Internal)
+                || method.IsVirtual || method.IsAbstract || method.IsOverride)
+            {
+                return false;
+            }
+
+            return _stackLocals.GetOrAdd(parameter.OriginalDefinition, p => EveryCallPassesALocal(method, (IParameterSymbol)p, IsPlainStackLocal));
+        }
+
+        private static bool IsPlainStackLocal(SyntaxNode caller, ILocalSymbol local)
+        {
+            if (local.IsRef || local.IsFixed || local.IsConst || caller is AnonymousFunctionExpressionSyntax)
+            {
+                return false;
+            }
+
+            var isAsync = caller switch
+            {
+                MethodDeclarationSyntax declaration => declaration.Modifiers.Any(SyntaxKind.AsyncKeyword),
+                LocalFunctionStatementSyntax function => function.Modifiers.Any(SyntaxKind.AsyncKeyword),
+                _ => false,
+            };
+
+            if (isAsync)
+            {
+                return false;
+            }
+
+            foreach (var node in caller.DescendantNodes())
+            {
+                switch (node)
+                {
+                    case YieldStatementSyntax:
+                        return false;
+                    case IdentifierNameSyntax identifier when identifier.Identifier.ValueText == local.Name
+                        && identifier.FirstAncestorOrSelf<SyntaxNode>(n => n is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax) is { } nested
+                        && caller.Span.Contains(nested.Span) && !ReferenceEquals(nested, caller):
+                        return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>
+        /// Every call of <paramref name="method"/> (in the type for a private one, the enclosing member for a local function,
+        /// the compilation for an internal one) passes <c>ref</c>/<c>out</c> a local of its caller that <paramref name="accept"/> accepts.
+        /// </summary>
+        private bool EveryCallPassesALocal(IMethodSymbol method, IParameterSymbol parameter, System.Func<SyntaxNode, ILocalSymbol, bool> accept)
         {
             IEnumerable<SyntaxNode> scopes;
             if (method.MethodKind == MethodKind.LocalFunction)
@@ -129,7 +220,7 @@ namespace PinAnalyzers.Flow
                     if (ArgumentFor(invocation, parameter) is not { RefKindKeyword.RawKind: not 0, Expression: IdentifierNameSyntax passed }
                         || model.GetSymbolInfo(passed).Symbol is not ILocalSymbol local
                         || passed.FirstAncestorOrSelf<SyntaxNode>(n => n is BaseMethodDeclarationSyntax or AccessorDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax) is not { } caller
-                        || !UsesAreParked(caller, local.Name, member, method))
+                        || !accept(caller, local))
                     {
                         return false;
                     }

@@ -552,6 +552,14 @@ namespace PinAnalyzers.Flow
 
                         return;
 
+                    case IFieldReferenceOperation selfReference when role == Role.Address && _site.Kind == PinKind.Fixed && _useSummaries
+                        && ParkedPointers.RootParameter(selfReference) is { } carrier
+                        && SymbolEqualityComparer.Default.Equals(ParkedPointers.RootParameter(_site.Target), carrier)
+                        && ParkedPointers.For(_apis.Compilation).IsCallersStackLocal(carrier):
+                        // @ref.ConePointer = &@ref.Cone: the struct points into itself, and every caller passes a stack local
+                        // of its own, which never moves; the address lives exactly as long as the memory it points to.
+                        return;
+
                     case IFieldReferenceOperation parked when role == Role.Address && _site.Kind == PinKind.Fixed && _useSummaries
                         && ParkedPointers.For(_apis.Compilation).Storage(parked) is { } storage:
                         // output.dst = p on a struct handed to the native call: what reads the struct after the fixed
