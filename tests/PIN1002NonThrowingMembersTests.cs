@@ -420,4 +420,59 @@ public sealed class PIN1002NonThrowingMembersTests
             }
             """,
             Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'CheckedSizeOf' throws"));
+
+    /// <summary>
+    /// managedCuda's <c>GetScrambleConstants32</c>: <c>Marshal.Copy</c> from a fresh local array into the pin's own address,
+    /// from index 0, no more than the array holds, passes every check it makes. Any other copy may still throw.
+    /// </summary>
+    [Fact]
+    public Task MarshalCopyBetweenAFreshArrayAndThePinsAddress_DoesNotThrow_ButOtherCopiesStillDo()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static class Constants
+            {
+                private const int MaxDimensions = 20000;
+
+                public static uint[] Scramble(IntPtr native, int[] given, int start)
+                {
+                    int[] signed = new int[MaxDimensions];
+                    uint[] unsigned = new uint[MaxDimensions];
+                    Marshal.Copy(native, signed, 0, MaxDimensions);
+
+                    GCHandle handle = GCHandle.Alloc(unsigned, GCHandleType.Pinned);
+                    Marshal.Copy(signed, 0, handle.AddrOfPinnedObject(), MaxDimensions);
+                    Marshal.Copy(signed, 0, handle.AddrOfPinnedObject(), signed.Length);
+                    handle.Free();
+                    return unsigned;
+                }
+
+                public static uint[] Unchecked(IntPtr native, int[] given, int start)
+                {
+                    int[] small = new int[16];
+                    uint[] unsigned = new uint[MaxDimensions];
+                    GCHandle first = {|#0:GCHandle.Alloc(unsigned, GCHandleType.Pinned)|};
+                    Marshal.Copy(small, 0, first.AddrOfPinnedObject(), MaxDimensions);
+                    first.Free();
+
+                    GCHandle second = {|#1:GCHandle.Alloc(unsigned, GCHandleType.Pinned)|};
+                    Marshal.Copy(given, 0, second.AddrOfPinnedObject(), 16);
+                    second.Free();
+
+                    GCHandle third = {|#2:GCHandle.Alloc(unsigned, GCHandleType.Pinned)|};
+                    Marshal.Copy(small, start, third.AddrOfPinnedObject(), 4);
+                    third.Free();
+
+                    GCHandle fourth = {|#3:GCHandle.Alloc(unsigned, GCHandleType.Pinned)|};
+                    Marshal.Copy(small, 0, native, 4);
+                    fourth.Free();
+                    return unsigned;
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'Copy' throws"),
+            Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("may leak if 'Copy' throws"),
+            Verify.Diagnostic("PIN1002").WithLocation(2).WithArguments("may leak if 'Copy' throws"),
+            Verify.Diagnostic("PIN1002").WithLocation(3).WithArguments("may leak if 'Copy' throws"));
 }

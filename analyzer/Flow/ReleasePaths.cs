@@ -312,11 +312,12 @@ namespace PinAnalyzers.Flow
                             return null;
                         }
 
-                        if (IsConditional(method) || IsWideningPrimitiveCast(method) || IsWholeArrayView(invocation))
+                        if (IsConditional(method) || IsWideningPrimitiveCast(method) || IsWholeArrayView(invocation)
+                            || InRangeCopies.CannotThrow(invocation, handle => RefersToPin(handle, token: false), _site.Target, _apis.Compilation))
                         {
                             // Debug.Assert and other [Conditional] calls: a failed assertion ends the process, it does not
                             // unwind past the pin. MemoryMarshal.Cast<byte, float> between primitives that do not shrink
-                            // cannot throw.
+                            // cannot throw, nor can Marshal.Copy between a fresh local array and the pin's own address.
                             return null;
                         }
 
