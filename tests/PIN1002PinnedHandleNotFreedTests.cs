@@ -684,4 +684,91 @@ public sealed class PIN1002PinnedHandleNotFreedTests
             """,
             Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("its address is returned"),
             Verify.Diagnostic("PIN1002").WithLocation(1));
+
+    /// <summary>
+    /// OpenCvSharp's <c>MatTest.Issue349</c>: in a unit-test method a throw fails the test, so a pin left behind on that
+    /// path is no leak to fix. A test that never frees, or that skips the free on a normal path, is still reported, and
+    /// so is the same code in an ordinary method.
+    /// </summary>
+    [Fact]
+    public Task ExceptionalPathsOfTestMethodsAreNotLeaks_NormalPathsStillAre()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            namespace Xunit { public class FactAttribute : Attribute { } public class TheoryAttribute : FactAttribute { } }
+            namespace NUnit.Framework { public class TestAttribute : Attribute { } }
+            namespace Microsoft.VisualStudio.TestTools.UnitTesting { public class TestMethodAttribute : Attribute { } }
+            sealed class SkippableFactAttribute : Xunit.FactAttribute { }
+
+            static class Native
+            {
+                public static void Run(IntPtr data) => Console.WriteLine(data);
+            }
+
+            public class MatTests
+            {
+                [Xunit.Fact]
+                public void Xunit()
+                {
+                    var handle = GCHandle.Alloc(new float[64], GCHandleType.Pinned);
+                    Native.Run(handle.AddrOfPinnedObject());
+                    handle.Free();
+                }
+
+                [SkippableFact]
+                public void Derived()
+                {
+                    var handle = GCHandle.Alloc(new float[64], GCHandleType.Pinned);
+                    Action run = () => Native.Run(handle.AddrOfPinnedObject());
+                    run();
+                    handle.Free();
+                }
+
+                [NUnit.Framework.Test]
+                public void NUnit()
+                {
+                    var handle = GCHandle.Alloc(new float[64], GCHandleType.Pinned);
+                    Native.Run(handle.AddrOfPinnedObject());
+                    handle.Free();
+                }
+
+                [Microsoft.VisualStudio.TestTools.UnitTesting.TestMethod]
+                public void MSTest()
+                {
+                    var handle = GCHandle.Alloc(new float[64], GCHandleType.Pinned);
+                    Native.Run(handle.AddrOfPinnedObject());
+                    handle.Free();
+                }
+
+                [Xunit.Fact]
+                public void NeverFreed()
+                {
+                    var handle = {|#0:GCHandle.Alloc(new float[64], GCHandleType.Pinned)|};
+                    Native.Run(handle.AddrOfPinnedObject());
+                }
+
+                [Xunit.Theory]
+                public void SkippedOnOnePath(bool early)
+                {
+                    var handle = {|#1:GCHandle.Alloc(new float[64], GCHandleType.Pinned)|};
+                    if (early)
+                    {
+                        return;
+                    }
+
+                    handle.Free();
+                }
+
+                public void NotATest()
+                {
+                    var handle = {|#2:GCHandle.Alloc(new float[64], GCHandleType.Pinned)|};
+                    Native.Run(handle.AddrOfPinnedObject());
+                    handle.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never freed"),
+            Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("is not freed on every path"),
+            Verify.Diagnostic("PIN1002").WithLocation(2).WithArguments("may leak if 'Run' throws"));
 }

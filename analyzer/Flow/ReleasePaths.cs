@@ -33,6 +33,7 @@ namespace PinAnalyzers.Flow
         private readonly Dictionary<ILocalSymbol, bool> _companions = new(SymbolEqualityComparer.Default);
         private readonly Dictionary<ControlFlowRegion, bool> _finallyReleases = new();
         private readonly ThrowSummaries _throws;
+        private bool? _inTestMethod;
 
         private ReleasePaths(PinSite site, PinApis apis, ControlFlowGraph graph, HashSet<ISymbol> holders, HashSet<ISymbol> tokens, HashSet<SyntaxNode> transfers, CancellationToken cancellationToken)
         {
@@ -158,7 +159,7 @@ namespace PinAnalyzers.Flow
 
         private void RecordExceptionLeak(PinLeakKind kind, IOperation operation, string? member)
         {
-            if (Leak == PinLeakKind.None)
+            if (Leak == PinLeakKind.None && !(_inTestMethod ??= TestMethods.Contains(_site.Operation)))
             {
                 Leak = kind;
                 LeakingOperation = operation;
