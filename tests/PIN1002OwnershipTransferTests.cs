@@ -353,6 +353,64 @@ public sealed class PIN1002OwnershipTransferTests
             Verify.Diagnostic("PIN1001").WithLocation(0).WithArguments("it is stored in field '_otherHandle'"),
             Verify.Diagnostic("PIN1001").WithLocation(1).WithArguments("it is stored in field '_bufferHandle'"));
 
+    /// <summary>
+    /// NAudio's <c>AsioCallbackBenchmarks</c>: the setup pins one buffer per channel into slots of an array field, and the
+    /// cleanup frees them element-wise (<c>handles[c].Free()</c> or <c>foreach (var h in handles) h.Free()</c>). The pins
+    /// live for the run. A slot array the cleanup does not free is still PIN1003.
+    /// </summary>
+    [Fact]
+    public Task BenchmarkSetupPinsInSlotsReleasedElementWiseByItsCleanup_NoDiagnostic_OtherwisePIN1003()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            [AttributeUsage(AttributeTargets.Method)] sealed class GlobalSetupAttribute : Attribute { }
+            [AttributeUsage(AttributeTargets.Method)] sealed class GlobalCleanupAttribute : Attribute { }
+
+            class AsioBenchmark
+            {
+                public int Channels = 2;
+                private byte[][] _input = null!;
+                private GCHandle[] _inputHandles = null!;
+                private GCHandle[] _outputHandles = null!;
+                private GCHandle[] _leakedHandles = null!;
+                private nint[] _pointers = null!;
+
+                [GlobalSetup]
+                public void Setup()
+                {
+                    _input = new byte[Channels][];
+                    _inputHandles = new GCHandle[Channels];
+                    _outputHandles = new GCHandle[Channels];
+                    _leakedHandles = new GCHandle[Channels];
+                    _pointers = new nint[Channels];
+                    for (int c = 0; c < Channels; c++)
+                    {
+                        _input[c] = new byte[256];
+                        _inputHandles[c] = GCHandle.Alloc(_input[c], GCHandleType.Pinned);
+                        _outputHandles[c] = GCHandle.Alloc(new byte[256], GCHandleType.Pinned);
+                        _leakedHandles[c] = {|#0:GCHandle.Alloc(new byte[256], GCHandleType.Pinned)|};
+                        _pointers[c] = _inputHandles[c].AddrOfPinnedObject();
+                    }
+                }
+
+                [GlobalCleanup]
+                public void Cleanup()
+                {
+                    for (int c = 0; c < Channels; c++)
+                    {
+                        if (_inputHandles[c].IsAllocated) _inputHandles[c].Free();
+                    }
+
+                    foreach (var handle in _outputHandles)
+                    {
+                        handle.Free();
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1003").WithLocation(0).WithArguments("stored in an array element"));
+
     [Fact]
     public Task GCHandleGivenToTheMemoryHandleItPins_NoDiagnostic_OnlyItsAddress_NeverFreed()
         => Verify.VerifyAsync("""

@@ -145,7 +145,7 @@ namespace PinAnalyzers.Flow
         internal static bool FixtureScoped(PinFate fate)
         {
             var site = fate.Site;
-            if (fate.Loop is not null || fate.Sinks.IsDefaultOrEmpty
+            if (fate.Sinks.IsDefaultOrEmpty
                 || site.Operation.SemanticModel?.GetEnclosingSymbol(site.Syntax.SpanStart) is not IMethodSymbol { ContainingType: { } type } method
                 || !HasAttribute(method, s_setups))
             {
@@ -155,10 +155,21 @@ namespace PinAnalyzers.Flow
             var held = false;
             foreach (var sink in fate.Sinks)
             {
-                if (sink.Kind != PinSinkKind.Field
-                    || sink.Operation is not ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation, Field: var field } })
+                // handles[c] = GCHandle.Alloc(…) in a setup loop: a slot of an array field, released element-wise by the
+                // cleanup (NAudio's AsioCallbackBenchmarks). Outside a loop, a plain field.
+                IFieldSymbol? field;
+                var element = false;
+                switch (sink.Operation)
                 {
-                    return false;
+                    case ISimpleAssignmentOperation { Target: IFieldReferenceOperation { Instance: IInstanceReferenceOperation, Field: var plain } } when sink.Kind == PinSinkKind.Field && fate.Loop is null:
+                        field = plain;
+                        break;
+                    case ISimpleAssignmentOperation { Target: IArrayElementReferenceOperation { ArrayReference: IFieldReferenceOperation { Instance: IInstanceReferenceOperation, Field: var slots } } } when sink.Kind == PinSinkKind.ArrayElement:
+                        field = slots;
+                        element = true;
+                        break;
+                    default:
+                        return false;
                 }
 
                 if (sink.IsAddress)
@@ -166,7 +177,7 @@ namespace PinAnalyzers.Flow
                     continue;
                 }
 
-                if (!CleanupReleases(type, field.Name, ReleaseNameOf(site.Kind)))
+                if (!CleanupReleases(type, field.Name, ReleaseNameOf(site.Kind), element))
                 {
                     return false;
                 }
@@ -201,7 +212,7 @@ namespace PinAnalyzers.Flow
             return false;
         }
 
-        private static bool CleanupReleases(INamedTypeSymbol type, string field, string releaseName)
+        private static bool CleanupReleases(INamedTypeSymbol type, string field, string releaseName, bool elements = false)
         {
             for (INamedTypeSymbol? current = type; current is not null; current = current.BaseType)
             {
@@ -214,7 +225,7 @@ namespace PinAnalyzers.Flow
 
                     foreach (var reference in cleanup.DeclaringSyntaxReferences)
                     {
-                        if (ReleasesIn(reference.GetSyntax(), field, releaseName))
+                        if (ReleasesIn(reference.GetSyntax(), field, releaseName, elements))
                         {
                             return true;
                         }
@@ -269,15 +280,15 @@ namespace PinAnalyzers.Flow
         }
 
         /// <summary>Somewhere in <paramref name="scope"/>: <c>field.Release()</c>, <c>this.field.Release()</c> or <c>field?.Release()</c>.</summary>
-        private static bool ReleasesIn(SyntaxNode scope, string field, string releaseName)
+        private static bool ReleasesIn(SyntaxNode scope, string field, string releaseName, bool elements = false)
         {
             foreach (var node in scope.DescendantNodes())
             {
                 if (node is InvocationExpressionSyntax { ArgumentList.Arguments.Count: 0 } call && call.Expression switch
                     {
-                        MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name, Expression: var target } => name == releaseName && Names(target, field),
+                        MemberAccessExpressionSyntax { Name.Identifier.ValueText: var name, Expression: var target } => name == releaseName && Names(target, field, elements),
                         MemberBindingExpressionSyntax { Name.Identifier.ValueText: var name } => name == releaseName
-                            && call.Parent is ConditionalAccessExpressionSyntax { Expression: var guarded } && Names(guarded, field),
+                            && call.Parent is ConditionalAccessExpressionSyntax { Expression: var guarded } && Names(guarded, field, elements),
                         _ => false,
                     })
                 {
@@ -288,13 +299,32 @@ namespace PinAnalyzers.Flow
             return false;
         }
 
-        private static bool Names(ExpressionSyntax target, string field)
+        /// <summary>
+        /// <paramref name="target"/> is the field (<c>field</c>, <c>this.field</c>), or with <paramref name="elements"/> one of its
+        /// elements: <c>field[i]</c>, or the variable of a <c>foreach</c> over it.
+        /// </summary>
+        private static bool Names(ExpressionSyntax target, string field, bool elements = false)
             => target switch
             {
+                ElementAccessExpressionSyntax { Expression: var array } when elements => Names(array, field),
+                IdentifierNameSyntax name when elements && name.Identifier.ValueText != field => IsForEachOver(name, field),
                 IdentifierNameSyntax name => name.Identifier.ValueText == field,
-                MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var name } => name.Identifier.ValueText == field,
+                MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: var name } => !elements && name.Identifier.ValueText == field,
                 _ => false,
             };
+
+        private static bool IsForEachOver(IdentifierNameSyntax variable, string field)
+        {
+            for (var node = variable.Parent; node is not null; node = node.Parent)
+            {
+                if (node is ForEachStatementSyntax loop && loop.Identifier.ValueText == variable.Identifier.ValueText)
+                {
+                    return Names(loop.Expression, field);
+                }
+            }
+
+            return false;
+        }
 
         private sealed class Comparer : System.Collections.Generic.IEqualityComparer<(IMethodSymbol Method, int Ordinal)>
         {
