@@ -209,4 +209,67 @@ public sealed class PIN2001AddressCarryingValueTests
             Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in an array element"),
             Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("stored in static field 's_slot'"),
             Verify.Diagnostic("PIN2001").WithLocation(2).WithArguments("stored in static field 's_slot'"));
+
+    /// <summary>
+    /// FFmpeg.AutoGen's <c>byte_ptr8 { [0] = p }</c>: an unmanaged struct with an indexer carries the address in itself,
+    /// like a field of a struct local. Used inside the statement: no escape; stored in a field afterwards: reported. A
+    /// struct whose indexer may write elsewhere (it holds a reference) stays a collection store.
+    /// </summary>
+    [Fact]
+    public Task UnmanagedStructIndexersCarryTheAddress()
+        => Verify.VerifyAsync("""
+            using System;
+
+            unsafe struct byte_ptr8
+            {
+                public byte* _0, _1;
+                public byte* this[uint i] { get => i == 0 ? _0 : _1; set { if (i == 0) _0 = value; else _1 = value; } }
+            }
+
+            unsafe struct Frame { public byte_ptr8 data; public int height; }
+
+            unsafe struct Table
+            {
+                private readonly IntPtr[] _slots;
+                public Table(int n) => _slots = new IntPtr[n];
+                public IntPtr this[int i] { get => _slots[i]; set => _slots[i] = value; }
+            }
+
+            unsafe class Encoder
+            {
+                private byte_ptr8 _kept;
+
+                private static int Convert(Frame frame) => frame.height;
+
+                public int Encode(byte[] bitmap)
+                {
+                    fixed (byte* p = bitmap)
+                    {
+                        var data = new byte_ptr8 { [0] = p };
+                        var frame = new Frame { data = data, height = 4 };
+                        return Convert(frame);
+                    }
+                }
+
+                public void Keep(byte[] bitmap)
+                {
+                    fixed (byte* p = bitmap)
+                    {
+                        var data = new byte_ptr8();
+                        data[0] = p;
+                        {|#0:_kept = data|};
+                    }
+                }
+
+                public void Slots(byte[] bitmap, Table table)
+                {
+                    fixed (byte* p = bitmap)
+                    {
+                        {|#1:table[0] = (IntPtr)p|};
+                    }
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN2001").WithLocation(0).WithArguments("stored in field '_kept'"),
+            Verify.Diagnostic("PIN2001").WithLocation(1).WithArguments("stored in collection 'table'"));
 }

@@ -492,9 +492,11 @@ namespace PinAnalyzers.Flow
 
                         return;
 
-                    case IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false } when ValueContainer(((IMemberReferenceOperation)target).Instance, role) is { } container:
+                    case IFieldReferenceOperation or IPropertyReferenceOperation { Property.IsIndexer: false } or IPropertyReferenceOperation { Instance.Type.IsUnmanagedType: true }
+                        when ValueContainer(((IMemberReferenceOperation)target).Instance, role) is { } container:
                         // A field of a struct value (an iovec, a WSABUF, an ibv_sge being filled in): the struct now
-                        // carries the address; follow the struct, not the field.
+                        // carries the address; follow the struct, not the field. The same for an element of an unmanaged
+                        // struct with an indexer (FFmpeg.AutoGen's byte_ptr8 { [0] = p }): it has nowhere else to put it.
                         switch (container)
                         {
                             case ILocalReferenceOperation local:
