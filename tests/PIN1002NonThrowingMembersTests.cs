@@ -475,4 +475,55 @@ public sealed class PIN1002NonThrowingMembersTests
             Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("may leak if 'Copy' throws"),
             Verify.Diagnostic("PIN1002").WithLocation(2).WithArguments("may leak if 'Copy' throws"),
             Verify.Diagnostic("PIN1002").WithLocation(3).WithArguments("may leak if 'Copy' throws"));
+
+    /// <summary>
+    /// A span <c>stackalloc</c>'d with the loop's own bound (<c>stackalloc IntPtr[rows.Length]</c>, <c>i &lt; rows.Length</c>,
+    /// OpenTK's window icon) is indexed in range: <c>span[i]</c> does not throw. A span of another length still does.
+    /// </summary>
+    [Fact]
+    public Task SpanSizedByTheLoopBound_DoesNotThrow_OtherSizesStillDo()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.Runtime.InteropServices;
+
+            static unsafe class Rows
+            {
+                [DllImport("blas")] private static extern void gemm(IntPtr matrix, IntPtr* offsets, int count);
+
+                public static void Multiply(float[] matrix, int[] rows)
+                {
+                    var pin = GCHandle.Alloc(matrix, GCHandleType.Pinned);
+                    Span<IntPtr> starts = stackalloc IntPtr[rows.Length];
+                    for (var i = 0; i < rows.Length; i++)
+                    {
+                        starts[i] = (IntPtr)(rows[i] * sizeof(float));
+                    }
+
+                    fixed (IntPtr* p = starts)
+                    {
+                        gemm(pin.AddrOfPinnedObject(), p, rows.Length);
+                    }
+
+                    pin.Free();
+                }
+
+                public static void Shorter(float[] matrix, int[] rows, int count)
+                {
+                    var pin = {|#0:GCHandle.Alloc(matrix, GCHandleType.Pinned)|};
+                    Span<IntPtr> starts = stackalloc IntPtr[count];
+                    for (var i = 0; i < rows.Length; i++)
+                    {
+                        starts[i] = (IntPtr)(rows[i] * sizeof(float));
+                    }
+
+                    fixed (IntPtr* p = starts)
+                    {
+                        gemm(pin.AddrOfPinnedObject(), p, rows.Length);
+                    }
+
+                    pin.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("may leak if 'this[]' throws"));
 }

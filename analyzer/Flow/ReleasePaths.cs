@@ -532,7 +532,7 @@ namespace PinAnalyzers.Flow
         {
             if (bound is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length", Expression: IdentifierNameSyntax owner })
             {
-                return owner.Identifier.ValueText == span;
+                return owner.Identifier.ValueText == span || SizedBy(span, bound, owner.Identifier.ValueText, loop);
             }
 
             if (bound is not IdentifierNameSyntax { Identifier.ValueText: var length })
@@ -561,6 +561,51 @@ namespace PinAnalyzers.Flow
                             return variable.Initializer?.Value is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length", Expression: IdentifierNameSyntax lengthOf }
                                 && lengthOf.Identifier.ValueText == span && !Assigns(block, length);
                         }
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// <paramref name="span"/> is declared before the loop as <c>stackalloc T[images.Length]</c> (or <c>new T[images.Length]</c>)
+        /// with the loop's own bound <paramref name="bound"/>, and neither it nor <paramref name="owner"/> is assigned again
+        /// (OpenTK's <c>Span&lt;GCHandle&gt; handles = stackalloc GCHandle[images.Length]; for (…; i &lt; images.Length; …) handles[i] = …</c>).
+        /// </summary>
+        private static bool SizedBy(string span, ExpressionSyntax bound, string owner, ForStatementSyntax loop)
+        {
+            for (var node = loop.Parent; node is not null and not MemberDeclarationSyntax; node = node.Parent)
+            {
+                if (node is not BlockSyntax block)
+                {
+                    continue;
+                }
+
+                foreach (var statement in block.Statements)
+                {
+                    if (statement.SpanStart >= loop.SpanStart || statement is not LocalDeclarationStatementSyntax declaration)
+                    {
+                        continue;
+                    }
+
+                    foreach (var variable in declaration.Declaration.Variables)
+                    {
+                        if (variable.Identifier.ValueText != span)
+                        {
+                            continue;
+                        }
+
+                        var type = variable.Initializer?.Value switch
+                        {
+                            StackAllocArrayCreationExpressionSyntax { Type: ArrayTypeSyntax stackType } => stackType,
+                            ArrayCreationExpressionSyntax { Type: var arrayType } => arrayType,
+                            _ => null,
+                        };
+
+                        return type is { RankSpecifiers: { Count: 1 } ranks } && ranks[0].Sizes.Count == 1
+                            && SyntaxFactory.AreEquivalent(ranks[0].Sizes[0], bound)
+                            && !Assigns(block, span) && !Assigns(block, owner);
                     }
                 }
             }
