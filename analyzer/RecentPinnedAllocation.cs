@@ -26,7 +26,16 @@ namespace PinAnalyzers
                 _ => null,
             };
 
-            if (array.WalkDownConversions() is not IFieldReferenceOperation field || Path(field) is not { } path)
+            var path = array.WalkDownConversions() switch
+            {
+                IFieldReferenceOperation field => Path(field),
+                IPropertyReferenceOperation { Instance: null or IInstanceReferenceOperation, Property: var property } when IsAutoProperty(property)
+                    // LibHac's private PageList[] InternalFreeLists { get; set; }: an auto-property is a field with a name.
+                    => new FieldPath(property.Name, text: null, System.Collections.Immutable.ImmutableHashSet<string>.Empty),
+                _ => null,
+            };
+
+            if (path is null)
             {
                 return false;
             }
@@ -74,6 +83,26 @@ namespace PinAnalyzers
             }
 
             return false;
+        }
+
+        /// <summary>A source property of this type that is not virtual and whose accessors have no bodies (<c>{ get; set; }</c>).</summary>
+        private static bool IsAutoProperty(IPropertySymbol property)
+        {
+            if (property.IsIndexer || property.IsVirtual || property.IsAbstract || property.IsOverride || property.DeclaringSyntaxReferences.Length != 1
+                || property.DeclaringSyntaxReferences[0].GetSyntax() is not PropertyDeclarationSyntax { AccessorList.Accessors: { Count: > 0 } accessors, ExpressionBody: null })
+            {
+                return false;
+            }
+
+            foreach (var accessor in accessors)
+            {
+                if (accessor.Body is not null || accessor.ExpressionBody is not null)
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>Anything in <paramref name="node"/> before <paramref name="until"/> that could assign the field: a call, a creation, a lambda, an assignment or <c>ref</c> of the name.</summary>

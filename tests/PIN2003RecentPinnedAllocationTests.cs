@@ -19,6 +19,9 @@ public sealed class PIN2003RecentPinnedAllocationTests
             internal byte[] buffer = Array.Empty<byte>();
             internal static byte[] s_shared = Array.Empty<byte>();
             internal byte* aligned;
+            private byte[] Lists { get; set; } = Array.Empty<byte>();
+            internal virtual byte[] Virtual { get; set; } = Array.Empty<byte>();
+            private byte[] Computed { get => buffer; set => buffer = value; }
 
             private void Reset() => buffer = new byte[1];
 
@@ -38,6 +41,7 @@ public sealed class PIN2003RecentPinnedAllocationTests
     [InlineData("buffer = GC.AllocateArray<byte>(n, true); System.Text.Encoding.UTF8.GetBytes(\"ab\", buffer.AsSpan()); aligned = (byte*)Unsafe.AsPointer(ref buffer[0]);")]
     [InlineData("buffer = GC.AllocateArray<byte>(n, true); for (int i = 0; i < n; i++) { new Span<byte>(buffer).Slice(i).Fill(1); } aligned = (byte*)Unsafe.AsPointer(ref buffer[0]);")]
     [InlineData("other.buffer = GC.AllocateArray<byte>(n, true); new System.Collections.Generic.List<byte> { 1 }.CopyTo(other.buffer); aligned = (byte*)Unsafe.AsPointer(ref other.buffer[0]);")]
+    [InlineData("Lists = GC.AllocateArray<byte>(n, true); aligned = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Lists));")]
     public Task JustAssignedPinnedArrayIsNotMovable(string body)
         => Verify.VerifyAsync(Aligned(body));
 
@@ -53,6 +57,9 @@ public sealed class PIN2003RecentPinnedAllocationTests
     [InlineData("buffer = GC.AllocateArray<byte>(n, true); Console.WriteLine(this); aligned = (byte*)Unsafe.AsPointer(ref {|#0:buffer[0]|});")]
     [InlineData("other.buffer = GC.AllocateArray<byte>(n, true); Console.WriteLine(other); aligned = (byte*)Unsafe.AsPointer(ref {|#0:other.buffer[0]|});")]
     [InlineData("buffer = GC.AllocateArray<byte>(n, true); Array.ForEach(new[] { 1 }, _ => Reset()); aligned = (byte*)Unsafe.AsPointer(ref {|#0:buffer[0]|});")]
+    [InlineData("Computed = GC.AllocateArray<byte>(n, true); aligned = (byte*)Unsafe.AsPointer(ref {|#0:Computed[0]|});")]
+    [InlineData("Virtual = GC.AllocateArray<byte>(n, true); aligned = (byte*)Unsafe.AsPointer(ref {|#0:Virtual[0]|});")]
+    [InlineData("Lists = new byte[n]; aligned = (byte*)Unsafe.AsPointer(ref {|#0:Lists[0]|});")]
     public Task OtherwiseStillReported(string body)
         => Verify.VerifyAsync(Aligned(body.Replace("{|#0:", string.Empty).Replace("|}", string.Empty)).Replace("(byte*)Unsafe.AsPointer(ref ", "(byte*){|#0:Unsafe.AsPointer(ref ").Replace("[0]);", "[0])|};"),
             Verify.Diagnostic("PIN2003").WithLocation(0).WithArguments("an array element"));
