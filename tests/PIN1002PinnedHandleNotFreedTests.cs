@@ -771,4 +771,34 @@ public sealed class PIN1002PinnedHandleNotFreedTests
             Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never freed"),
             Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("is not freed on every path"),
             Verify.Diagnostic("PIN1002").WithLocation(2).WithArguments("may leak if 'Run' throws"));
+
+    /// <summary>
+    /// A test project whose framework reference is missing (restoring, or a bare compilation such as the bench's):
+    /// <c>[Fact]</c> binds to an error type, and its name is still enough. Its exceptional paths are not reported;
+    /// the same method without the attribute is.
+    /// </summary>
+    [Fact]
+    public async Task UnresolvedTestAttributeIsStillATest()
+    {
+        const string Source = """
+            using System;
+            using System.Runtime.InteropServices;
+            using Xunit;
+
+            public class Tests
+            {
+                [Fact]
+                public void Marshalled()
+                {
+                    var buffer = new byte[16];
+                    var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
+                    Marshal.StructureToPtr(DateTime.Now, handle.AddrOfPinnedObject(), false);
+                    handle.Free();
+                }
+            }
+            """;
+        await Verify.VerifyNoCrashAsync(Source, "PIN1002");
+        var plain = await PinAnalyzers.Tests.Verifiers.BrokenCode.RunAnalyzerAsync(new PinnedHandleAnalyzer(), Source.Replace("[Fact]", string.Empty));
+        Assert.Contains(plain, d => d.Id == "PIN1002");
+    }
 }

@@ -40,6 +40,15 @@ namespace PinAnalyzers.Flow
 
         private static bool IsTestAttribute(INamedTypeSymbol type)
         {
+            if (type.TypeKind == TypeKind.Error)
+            {
+                // [Fact] with the test framework's reference missing (a half-restored project, a bare compilation):
+                // the name is all there is.
+                var name = type.Name.EndsWith("Attribute", System.StringComparison.Ordinal) ? type.Name : type.Name + "Attribute";
+                return name is "FactAttribute" or "TheoryAttribute" or "TestAttribute" or "TestCaseAttribute" or "TestCaseSourceAttribute"
+                    or "TestMethodAttribute" or "DataTestMethodAttribute";
+            }
+
             var ns = type.ContainingNamespace?.ToDisplayString();
             return type.Name switch
             {
