@@ -83,7 +83,7 @@ public sealed class ConcurrencyTests
             while (Volatile.Read(ref done) == 0)
             {
                 GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-                Thread.Yield();
+                Thread.Sleep(1); // a full compacting collection suspends every thread: leave the others time to run between them
             }
         });
 
