@@ -45,7 +45,7 @@ namespace PinAnalyzers
                 {
                     foreach (var site in sites)
                     {
-                        if (pinnedObjectHeap.Holds(site.Target, method))
+                        if (pinnedObjectHeap.Holds(site.Target, method) || (site.Kind == PinKind.Owner && pinnedObjectHeap.OwnerPinsPinnedMemory(site.Operation, method)))
                         {
                             // Memory on the Pinned Object Heap never moves: its handle pins nothing that could.
                             continue;

@@ -46,7 +46,7 @@ namespace PinAnalyzers
                                 boxedType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
                         }
 
-                        if (pinnedObjectHeap.Holds(site.Target, method))
+                        if (pinnedObjectHeap.Holds(site.Target, method) || (site.Kind == PinKind.Owner && pinnedObjectHeap.OwnerPinsPinnedMemory(site.Operation, method)))
                         {
                             continue;
                         }
@@ -720,7 +720,7 @@ namespace PinAnalyzers
                 case IArrayElementReferenceOperation element:
                     return Holds(element.ArrayReference, method, depth);
                 case ILocalReferenceOperation local:
-                    return depth < MaxLocalDepth && LocalHolds(local, method, depth + 1);
+                    return depth % ReturnBand < MaxLocalDepth && LocalHolds(local, method, depth + 1);
                 case IInvocationOperation { TargetMethod.Name: "AsSpan" or "AsMemory" } view:
                     // arr.AsSpan() / arr.AsMemory() over a POH array is still POH memory.
                     return Holds(view.Instance ?? (view.Arguments.Length > 0 ? view.Arguments[0].Value : null), method, depth);
@@ -735,9 +735,219 @@ namespace PinAnalyzers
                     return _otherFields.GetOrAdd((other.Field, EnclosingType(other)), key => OtherFieldHolds(key.Field, key.User));
                 case IFieldReferenceOperation field:
                     return field.Field.IsReadOnly ? _fields.GetOrAdd(field.Field, FieldHolds) : !field.Field.IsStatic && _thisFields.GetOrAdd(field.Field, ThisFieldHolds);
+                case IInvocationOperation call when !(depth >= ReturnBand && depth < CreationBand) && IsSourceMethod(call.TargetMethod):
+                    // var data = stream.CopyToPinnedArray(): a helper of the compilation whose every return is POH memory.
+                    return _returns.GetOrAdd(call.TargetMethod.OriginalDefinition, ReturnsPinnedMemory);
+                case IParameterReferenceOperation { Parameter: { RefKind: RefKind.None, ContainingSymbol: IMethodSymbol { MethodKind: MethodKind.Constructor, IsStatic: false } } parameter } when depth < ReturnBand:
+                    // class ArrayMemoryHandle(byte[] array) { GCHandle _h = GCHandle.Alloc(array, …); }: every creation passes POH memory.
+                    return _creations.GetOrAdd(parameter.OriginalDefinition, p => CreationsPassPinnedMemory((IParameterSymbol)p));
                 default:
                     return _apis.IsPinnedObjectHeapAllocation(target);
             }
+        }
+
+        /// <summary>
+        /// Summaries are one level of each kind, never recursive: a helper's returns are judged at <see cref="ReturnBand"/>
+        /// (no summary followed from there), a constructor's creations at <see cref="CreationBand"/> (their arguments may
+        /// still be a helper's result, not another creation). Locals are followed <see cref="MaxLocalDepth"/> deep within a band.
+        /// </summary>
+        private const int ReturnBand = 100;
+
+        private const int CreationBand = 200;
+
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<IMethodSymbol, bool> _returns = new(SymbolEqualityComparer.Default);
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<IParameterSymbol, bool> _creations = new(SymbolEqualityComparer.Default);
+
+        private bool IsSourceMethod(IMethodSymbol method)
+            => method.MethodKind is MethodKind.Ordinary or MethodKind.ReducedExtension && !method.IsVirtual && !method.IsAbstract && !method.IsOverride
+                && method.ReturnType is IArrayTypeSymbol && (method.ReducedFrom ?? method).DeclaringSyntaxReferences.Length == 1
+                && _apis.Compilation.ContainsSyntaxTree((method.ReducedFrom ?? method).DeclaringSyntaxReferences[0].SyntaxTree);
+
+        /// <summary>Every <c>return</c> of the source method (one level: no calls followed) is POH memory, and there is one.</summary>
+        private bool ReturnsPinnedMemory(IMethodSymbol method)
+        {
+            var declaration = (method.ReducedFrom ?? method).DeclaringSyntaxReferences[0].GetSyntax();
+            if (_apis.Compilation.GetSemanticModel(declaration.SyntaxTree).GetOperation(declaration) is not { } body)
+            {
+                return false;
+            }
+
+            var returned = false;
+            foreach (var operation in body.Descendants())
+            {
+                if (operation is not IReturnOperation @return || Nested(@return, body))
+                {
+                    continue;
+                }
+
+                if (@return.ReturnedValue is not { } value || !Holds(value, method: null, ReturnBand))
+                {
+                    return false;
+                }
+
+                returned = true;
+            }
+
+            return returned;
+        }
+
+        private static bool Nested(IOperation operation, IOperation root)
+        {
+            for (var current = operation.Parent; current is not null && !ReferenceEquals(current, root); current = current.Parent)
+            {
+                if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>
+        /// A constructor parameter of a type that is not public (so every creation is in this compilation), and every
+        /// <c>new T(…)</c> found passes POH memory for it (RobustToolbox's <c>new ArrayMemoryHandle(stream.CopyToPinnedArray())</c>).
+        /// Private nested types are created in their containing type; internal ones in the trees that name them.
+        /// </summary>
+        private bool CreationsPassPinnedMemory(IParameterSymbol parameter)
+        {
+            var constructor = (IMethodSymbol)parameter.ContainingSymbol;
+            var type = constructor.ContainingType;
+            if (EffectivelyPublic(type))
+            {
+                return false;
+            }
+
+            System.Collections.Generic.IEnumerable<SyntaxNode> scopes;
+            if (type.DeclaredAccessibility == Accessibility.Private && type.ContainingType is { } outer)
+            {
+                scopes = System.Linq.Enumerable.Select(outer.DeclaringSyntaxReferences, reference => reference.GetSyntax());
+            }
+            else
+            {
+                scopes = System.Linq.Enumerable.Select(
+                    System.Linq.Enumerable.Where(_apis.Compilation.SyntaxTrees, tree => tree.GetText().ToString().Contains(type.Name)),
+                    tree => tree.GetRoot());
+            }
+
+            var created = false;
+            foreach (var scope in scopes)
+            {
+                SemanticModel? model = null;
+                foreach (var node in scope.DescendantNodes())
+                {
+                    if (node is not Microsoft.CodeAnalysis.CSharp.Syntax.BaseObjectCreationExpressionSyntax creationSyntax)
+                    {
+                        continue;
+                    }
+
+                    model ??= _apis.Compilation.GetSemanticModel(scope.SyntaxTree);
+                    if (model.GetOperation(creationSyntax) is not IObjectCreationOperation creation
+                        || !SymbolEqualityComparer.Default.Equals(creation.Constructor?.OriginalDefinition, constructor.OriginalDefinition))
+                    {
+                        continue;
+                    }
+
+                    IOperation? argument = null;
+                    foreach (var candidate in creation.Arguments)
+                    {
+                        if (SymbolEqualityComparer.Default.Equals(candidate.Parameter?.OriginalDefinition, parameter.OriginalDefinition))
+                        {
+                            argument = candidate.Value;
+                        }
+                    }
+
+                    if (argument is null || !Holds(argument, method: null, CreationBand))
+                    {
+                        return false;
+                    }
+
+                    created = true;
+                }
+            }
+
+            return created;
+        }
+
+        /// <summary>
+        /// <c>new Owner(args)</c> where every pin the owner's constructors and initializers make is of a parameter of this
+        /// constructor, and each such argument here is POH memory: the owner holds no movable pin.
+        /// </summary>
+        internal bool OwnerPinsPinnedMemory(IOperation siteOperation, MethodFlow method)
+        {
+            if (siteOperation is not IObjectCreationOperation { Constructor: { } constructor } creation
+                || PinnedParameters(constructor.OriginalDefinition) is not { Count: > 0 } pinned)
+            {
+                return false;
+            }
+
+            foreach (var argument in creation.Arguments)
+            {
+                if (argument.Parameter is { } parameter && pinned.Contains(parameter.Ordinal) && !Holds(argument.Value, method, 0))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<IMethodSymbol, System.Collections.Generic.HashSet<int>?> _pinnedParameters = new(SymbolEqualityComparer.Default);
+
+        private System.Collections.Generic.HashSet<int>? PinnedParameters(IMethodSymbol constructor)
+            => _pinnedParameters.GetOrAdd(constructor, ComputePinnedParameters);
+
+        /// <summary>The ordinals of <paramref name="constructor"/>'s parameters that its type pins at construction; null when it pins anything else.</summary>
+        private System.Collections.Generic.HashSet<int>? ComputePinnedParameters(IMethodSymbol constructor)
+        {
+            var ordinals = new System.Collections.Generic.HashSet<int>();
+            foreach (var reference in constructor.ContainingType.DeclaringSyntaxReferences)
+            {
+                if (!_apis.Compilation.ContainsSyntaxTree(reference.SyntaxTree))
+                {
+                    return null;
+                }
+
+                SemanticModel? model = null;
+                foreach (var node in reference.GetSyntax().DescendantNodes())
+                {
+                    if (node is not (Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.BaseObjectCreationExpressionSyntax)
+                        || node.FirstAncestorOrSelf<SyntaxNode>(n => n is Microsoft.CodeAnalysis.CSharp.Syntax.MemberDeclarationSyntax) is not
+                            (Microsoft.CodeAnalysis.CSharp.Syntax.ConstructorDeclarationSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.FieldDeclarationSyntax or Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax))
+                    {
+                        continue;
+                    }
+
+                    model ??= _apis.Compilation.GetSemanticModel(reference.SyntaxTree);
+                    if (model.GetOperation(node) is not { } operation || HandlePinSites.Find(operation, _apis) is not { } site)
+                    {
+                        continue;
+                    }
+
+                    if (site.Target.WalkDownConversions() is not IParameterReferenceOperation { Parameter: var parameter }
+                        || !SymbolEqualityComparer.Default.Equals(parameter.ContainingSymbol.OriginalDefinition, constructor))
+                    {
+                        return null;
+                    }
+
+                    ordinals.Add(parameter.Ordinal);
+                }
+            }
+
+            return ordinals;
+        }
+
+        private static bool EffectivelyPublic(INamedTypeSymbol type)
+        {
+            for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+            {
+                if (current.DeclaredAccessibility is Accessibility.Private or Accessibility.Internal or Accessibility.ProtectedAndInternal)
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         private bool IsMemoryOrSpan(ITypeSymbol? type)

@@ -122,6 +122,59 @@ public sealed class PIN1002PinnedByHelperTests
             Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never disposed (pinned by 'Face')"),
             Verify.Diagnostic("PIN1002").WithLocation(1).WithArguments("is never disposed (pinned by 'Face')"));
 
+    /// <summary>
+    /// RobustToolbox's fonts: a private owner pins its constructor parameter, and its only creation passes the result of
+    /// a helper whose every return is a POH array (<c>stream.CopyToPinnedArray()</c>). The pin is of memory that never
+    /// moves: neither the owner's own Alloc (PIN1001) nor the undisposed owner (PIN1002) is reported. An owner that is
+    /// also created over an ordinary array, or a helper that may return one, is reported as before.
+    /// </summary>
+    [Fact]
+    public Task OwnersOverPinnedObjectHeapArraysFromAHelperAreNotPins()
+        => Verify.VerifyAsync("""
+            using System;
+            using System.IO;
+            using System.Runtime.InteropServices;
+
+            static class StreamExt
+            {
+                internal static byte[] CopyToPinnedArray(this Stream stream)
+                {
+                    var count = (int)stream.Length;
+                    var array = GC.AllocateUninitializedArray<byte>(count, pinned: true);
+                    stream.ReadExactly(array);
+                    return array;
+                }
+
+                internal static byte[] CopyToArray(this Stream stream, bool pinned)
+                    => pinned ? GC.AllocateUninitializedArray<byte>((int)stream.Length, pinned: true) : new byte[stream.Length];
+            }
+
+            sealed class FontManager
+            {
+                public IDisposable Load(Stream stream) => Keep(new ArrayMemoryHandle(stream.CopyToPinnedArray()));
+
+                public IDisposable LoadMaybe(Stream stream) => Keep({|#0:new OtherHandle(stream.CopyToArray(pinned: false))|});
+
+                private static IDisposable Keep(IDisposable handle) => handle;
+
+                private sealed class ArrayMemoryHandle(byte[] array) : IDisposable
+                {
+                    private GCHandle _gcHandle = GCHandle.Alloc(array, GCHandleType.Pinned);
+
+                    public void Dispose() => _gcHandle.Free();
+                }
+
+                private sealed class OtherHandle(byte[] array) : IDisposable
+                {
+                    private GCHandle _gcHandle = {|#1:GCHandle.Alloc(array, GCHandleType.Pinned)|};
+
+                    public void Dispose() => _gcHandle.Free();
+                }
+            }
+            """,
+            Verify.Diagnostic("PIN1002").WithLocation(0).WithArguments("is never disposed (pinned by 'OtherHandle')"),
+            Verify.Diagnostic("PIN1001").WithLocation(1).WithArguments("it is stored in field '_gcHandle'"));
+
     [Fact]
     public Task ClassOwnerDisposedWithUsingIsClean()
         => Verify.VerifyAsync($$"""
