@@ -397,7 +397,7 @@ namespace PinAnalyzers
                     if (node is AssignmentExpressionSyntax { Left: ElementAccessExpressionSyntax element } assignment
                         && PinnedObjectHeapSyntax.Names(element.Expression, owner.Name))
                     {
-                        yield return assignment.Right is IdentifierNameSyntax local ? SingleInitializer(assignment, local.Identifier.ValueText) : assignment.Right;
+                        yield return assignment.Right is IdentifierNameSyntax local ? Flow.SourceSearch.SingleInitializer(assignment, local.Identifier.ValueText) : assignment.Right;
                     }
                     else if (node is ArgumentSyntax { RefKindKeyword.RawKind: not 0 } argument && PinnedObjectHeapSyntax.Names(argument.Expression, owner.Name))
                     {
@@ -406,49 +406,6 @@ namespace PinAnalyzers
                     }
                 }
             }
-        }
-
-        /// <summary>The initializer of the local <paramref name="name"/> in scope at <paramref name="use"/> (the declaration in an
-        /// enclosing block before it; C# forbids shadowing, so that is the one), or null when it has none or its block
-        /// assigns it again or passes it by <c>ref</c>/<c>out</c>.</summary>
-        private static ExpressionSyntax? SingleInitializer(SyntaxNode use, string name)
-        {
-            for (var block = use.Parent; block is not null and not MemberDeclarationSyntax; block = block.Parent)
-            {
-                if (block is not BlockSyntax scope)
-                {
-                    continue;
-                }
-
-                foreach (var statement in scope.Statements)
-                {
-                    if (statement.SpanStart >= use.SpanStart || statement is not LocalDeclarationStatementSyntax declaration)
-                    {
-                        continue;
-                    }
-
-                    foreach (var variable in declaration.Declaration.Variables)
-                    {
-                        if (variable.Identifier.ValueText != name)
-                        {
-                            continue;
-                        }
-
-                        foreach (var node in scope.DescendantNodes())
-                        {
-                            if (node is AssignmentExpressionSyntax { Left: IdentifierNameSyntax left } && left.Identifier.ValueText == name
-                                || node is ArgumentSyntax { RefKindKeyword.RawKind: not 0, Expression: IdentifierNameSyntax refLeft } && refLeft.Identifier.ValueText == name)
-                            {
-                                return null;
-                            }
-                        }
-
-                        return variable.Initializer?.Value;
-                    }
-                }
-            }
-
-            return null;
         }
 
         private static bool Guarded(SyntaxNode use, ISymbol flag, SemanticModel model, System.Threading.CancellationToken cancellationToken)

@@ -21,10 +21,11 @@ namespace PinAnalyzers
     /// </remarks>
     internal static class BoxedCopies
     {
-        internal static bool OriginalObservedAfter(PinSite site, IOperation boxed, MethodFlow method)
+        /// <param name="handleHolders">The locals and fields that hold the handle (<see cref="PinFate.HandleHolders"/>).</param>
+        internal static bool OriginalObservedAfter(PinSite site, IOperation boxed, MethodFlow method, System.Collections.Immutable.ImmutableArray<ISymbol> handleHolders)
         {
             var original = boxed.WalkDownConversions();
-            if (CopiedBack(site, original, method))
+            if (CopiedBack(site, original, method, handleHolders))
             {
                 return false;
             }
@@ -59,10 +60,10 @@ namespace PinAnalyzers
 
         /// <summary>
         /// True when, after the pin, the method assigns <paramref name="original"/> (a local, a parameter or a field of
-        /// <c>this</c>) whole from a value that reads through the handle: the handle local itself or a local given its
+        /// <c>this</c>) whole from a value that reads through the handle: a holder of the handle or a local given its
         /// address (<c>IntPtr ptr = handle.AddrOfPinnedObject()</c>).
         /// </summary>
-        private static bool CopiedBack(PinSite site, IOperation? original, MethodFlow method)
+        private static bool CopiedBack(PinSite site, IOperation? original, MethodFlow method, System.Collections.Immutable.ImmutableArray<ISymbol> handleHolders)
         {
             var variable = original switch
             {
@@ -72,18 +73,22 @@ namespace PinAnalyzers
                 _ => null,
             };
 
-            if (variable is null || HandleLocal(site.Operation) is not { } handle)
+            if (variable is null || handleHolders.IsDefaultOrEmpty)
             {
                 return false;
             }
 
             var function = method.FunctionOf(site.Operation);
-            var carriers = new HashSet<ISymbol>(SymbolEqualityComparer.Default) { handle };
-            foreach (var reference in function.ReferencesTo(handle))
+            var carriers = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
+            foreach (var handle in handleHolders)
             {
-                if (AssignedLocal(reference) is { } carrier)
+                carriers.Add(handle);
+                foreach (var reference in function.ReferencesTo(handle))
                 {
-                    carriers.Add(carrier);
+                    if (AssignedLocal(reference) is { } carrier)
+                    {
+                        carriers.Add(carrier);
+                    }
                 }
             }
 
@@ -100,7 +105,7 @@ namespace PinAnalyzers
 
                 foreach (var part in assignment.Value.SelfAndDescendants())
                 {
-                    if (part is ILocalReferenceOperation read && carriers.Contains(read.Local))
+                    if (part.ReferencedSymbol() is { } read && carriers.Contains(read))
                     {
                         return true;
                     }
@@ -108,23 +113,6 @@ namespace PinAnalyzers
             }
 
             return false;
-        }
-
-        /// <summary>The local that the pin call's handle is stored in (<c>var h = GCHandle.Alloc(…)</c> or <c>h = GCHandle.Alloc(…)</c>).</summary>
-        private static ILocalSymbol? HandleLocal(IOperation pin)
-        {
-            var parent = pin.Parent;
-            while (parent is IConversionOperation)
-            {
-                parent = parent.Parent;
-            }
-
-            return parent switch
-            {
-                IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
-                ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } => local.Local,
-                _ => null,
-            };
         }
 
         /// <summary>The local that a value derived from <paramref name="reference"/> (its address, its target, a conversion) is stored in.</summary>

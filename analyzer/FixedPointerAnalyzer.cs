@@ -62,12 +62,7 @@ namespace PinAnalyzers
         /// <summary>The fixed target is an array field of this instance (<c>_buffer</c>, <c>&amp;_buffer[i]</c>) that a pinned-handle field of the type targets.</summary>
         private static bool PinnedByHandleField(IOperation? target, System.Collections.Concurrent.ConcurrentDictionary<IFieldSymbol, bool> handleFields)
         {
-            target = target.WalkDownConversions();
-            for (var depth = 0; depth < 3 && target is { Kind: OperationKind.None } wrapper && wrapper.ChildOperations.Count == 1; depth++)
-            {
-                // fixed (int* p = array): the array-to-pointer conversion has no public IOperation.
-                target = System.Linq.Enumerable.First(wrapper.ChildOperations).WalkDownConversions();
-            }
+            target = target.WalkDownFixedInitializer();
 
             if (target is IAddressOfOperation { Reference: IArrayElementReferenceOperation element })
             {

@@ -28,6 +28,21 @@ namespace PinAnalyzers
         /// The variable an operation reads — local, parameter, field or property (conversions stripped) — or null.
         /// Used to name a sink, a delegate or the holder of an object.
         /// </summary>
+        /// <summary>
+        /// A <c>fixed</c> initializer without its wrappers: the array-to-pointer conversion of <c>fixed (int* p = array)</c>
+        /// and the address of a movable variable (<c>&amp;s.Field</c>) have no public IOperation, only a child.
+        /// </summary>
+        internal static IOperation? WalkDownFixedInitializer(this IOperation? operation)
+        {
+            operation = operation.WalkDownConversions();
+            for (var depth = 0; depth < 3 && operation is { Kind: OperationKind.None } wrapper && wrapper.ChildOperations.Count == 1; depth++)
+            {
+                operation = System.Linq.Enumerable.First(wrapper.ChildOperations).WalkDownConversions();
+            }
+
+            return operation;
+        }
+
         internal static ISymbol? ReferencedSymbol(this IOperation? operation)
             => operation.WalkDownConversions() switch
             {

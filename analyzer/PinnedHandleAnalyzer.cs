@@ -38,7 +38,14 @@ namespace PinAnalyzers
                 {
                     foreach (var site in sites)
                     {
-                        if (site.Kind == PinKind.GCHandle && BoxedValue(site) is { } boxedType && BoxedCopies.OriginalObservedAfter(site, site.Target!, method))
+                        if (pinnedObjectHeap.Holds(site.Target, method) || (site.Kind == PinKind.Owner && pinnedObjectHeap.OwnerPinsPinnedMemory(site.Operation, method)))
+                        {
+                            // A boxed value is never on the Pinned Object Heap: PIN1004 loses nothing here.
+                            continue;
+                        }
+
+                        var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
+                        if (site.Kind == PinKind.GCHandle && BoxedValue(site) is { } boxedType && BoxedCopies.OriginalObservedAfter(site, site.Target!, method, fate.HandleHolders))
                         {
                             blockContext.ReportDiagnostic(Diagnostic.Create(
                                 Descriptors.PIN1004PinnedValueTypeIsBoxedCopy,
@@ -46,12 +53,6 @@ namespace PinAnalyzers
                                 boxedType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat)));
                         }
 
-                        if (pinnedObjectHeap.Holds(site.Target, method) || (site.Kind == PinKind.Owner && pinnedObjectHeap.OwnerPinsPinnedMemory(site.Operation, method)))
-                        {
-                            continue;
-                        }
-
-                        var fate = PinFlow.Follow(site, method, apis, options.For(site.Syntax.SyntaxTree));
                         var verdicts = site.Kind == PinKind.Owner ? OwnerVerdicts(fate, summaries, HandleFamily) : Verdicts(fate, summaries);
                         foreach (var diagnostic in verdicts)
                         {
@@ -825,9 +826,7 @@ namespace PinAnalyzers
             }
             else
             {
-                scopes = System.Linq.Enumerable.Select(
-                    System.Linq.Enumerable.Where(_apis.Compilation.SyntaxTrees, tree => tree.GetText().ToString().Contains(type.Name)),
-                    tree => tree.GetRoot());
+                scopes = Flow.SourceSearch.RootsMentioning(_apis.Compilation, type.Name);
             }
 
             var created = false;

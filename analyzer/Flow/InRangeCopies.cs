@@ -48,7 +48,7 @@ namespace PinAnalyzers.Flow
             }
 
             if (array.WalkDownConversions() is not ILocalReferenceOperation { Local: var local }
-                || FreshArraySize(local, compilation) is not { } size
+                || FreshArraySize(local, invocation, compilation) is not { } size
                 || start?.ConstantValue is not { HasValue: true, Value: 0 })
             {
                 return false;
@@ -63,46 +63,26 @@ namespace PinAnalyzers.Flow
 
             return lengthOk
                 && pointer.WalkDownConversions() is IInvocationOperation { TargetMethod.Name: "AddrOfPinnedObject", Instance: var handle } && isThisPin(handle)
-                && pinTarget.WalkDownConversions() is ILocalReferenceOperation { Local: var pinned } && FreshArraySize(pinned, compilation) is not null;
+                && pinTarget.WalkDownConversions() is ILocalReferenceOperation { Local: var pinned } && FreshArraySize(pinned, invocation, compilation) is not null;
         }
 
         /// <summary>
         /// The constant size of <paramref name="local"/>'s only value, <c>new T[S]</c> in its declaration (a boxed
         /// <c>int</c>, or a non-null non-int marker when <c>S</c> is not constant); null when the local is written anywhere else.
         /// </summary>
-        private static object? FreshArraySize(ILocalSymbol local, Compilation compilation)
+        private static object? FreshArraySize(ILocalSymbol local, IInvocationOperation use, Compilation compilation)
         {
-            if (local.IsRef || local.DeclaringSyntaxReferences.Length != 1
-                || local.DeclaringSyntaxReferences[0].GetSyntax() is not VariableDeclaratorSyntax { Initializer.Value: ArrayCreationExpressionSyntax { Type.RankSpecifiers: { Count: > 0 } ranks } } declarator
+            if (local.IsRef
+                || SourceSearch.SingleInitializer(use.Syntax, local.Name) is not ArrayCreationExpressionSyntax { Type.RankSpecifiers: { Count: > 0 } ranks } creation
                 || ranks[0].Sizes.Count != 1
-                || declarator.FirstAncestorOrSelf<SyntaxNode>(n => n is BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax or AccessorDeclarationSyntax) is not { } body)
+                || !compilation.ContainsSyntaxTree(creation.SyntaxTree))
             {
                 return null;
             }
 
-            foreach (var node in body.DescendantNodes())
-            {
-                if (node is IdentifierNameSyntax identifier && identifier.Identifier.ValueText == local.Name && IsWritten(identifier))
-                {
-                    return null;
-                }
-            }
-
-            if (!compilation.ContainsSyntaxTree(declarator.SyntaxTree))
-            {
-                return null;
-            }
-
-            var constant = compilation.GetSemanticModel(declarator.SyntaxTree).GetConstantValue(ranks[0].Sizes[0]);
+            var model = use.SemanticModel is { } own && own.SyntaxTree == creation.SyntaxTree ? own : compilation.GetSemanticModel(creation.SyntaxTree);
+            var constant = model.GetConstantValue(ranks[0].Sizes[0]);
             return constant is { HasValue: true, Value: int size } ? size : (object)false;
         }
-
-        private static bool IsWritten(IdentifierNameSyntax identifier) => identifier.Parent switch
-        {
-            AssignmentExpressionSyntax assignment => ReferenceEquals(assignment.Left, identifier),
-            ArgumentSyntax argument => argument.RefKindKeyword.RawKind != 0,
-            PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.AddressOfExpression } => true,
-            _ => false,
-        };
     }
 }

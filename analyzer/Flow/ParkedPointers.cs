@@ -105,13 +105,8 @@ namespace PinAnalyzers.Flow
         /// </summary>
         internal static IParameterSymbol? RootParameter(IOperation? operation)
         {
-            var current = operation.WalkDownConversions();
-
             // fixed (void* p = &s.Field): the initializer wraps the address-of.
-            for (var depth = 0; depth < 3 && current is { Kind: OperationKind.None } wrapper && wrapper.ChildOperations.Count == 1; depth++)
-            {
-                current = System.Linq.Enumerable.First(wrapper.ChildOperations).WalkDownConversions();
-            }
+            var current = operation.WalkDownFixedInitializer();
 
             if (current is IAddressOfOperation address)
             {
@@ -198,7 +193,7 @@ namespace PinAnalyzers.Flow
             }
             else
             {
-                scopes = Roots(method.Name);
+                scopes = SourceSearch.RootsMentioning(_compilation, method.Name);
             }
 
             foreach (var scope in scopes)
@@ -383,17 +378,6 @@ namespace PinAnalyzers.Flow
             }
         }
 
-        /// <summary>The roots of the trees whose text mentions <paramref name="name"/> (an internal method's callers).</summary>
-        private IEnumerable<SyntaxNode> Roots(string name)
-        {
-            foreach (var tree in _compilation.SyntaxTrees)
-            {
-                if (tree.GetText().ToString().Contains(name))
-                {
-                    yield return tree.GetRoot();
-                }
-            }
-        }
 
         private sealed class Comparer : IEqualityComparer<(ISymbol Storage, IFieldSymbol Member)>
         {

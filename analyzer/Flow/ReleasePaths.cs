@@ -512,7 +512,7 @@ namespace PinAnalyzers.Flow
                     && loop.Condition is BinaryExpressionSyntax { RawKind: (int)SyntaxKind.LessThanExpression, Left: IdentifierNameSyntax counter, Right: var bound }
                     && counter.Identifier.ValueText == index
                     && IsLengthOf(bound, span, loop)
-                    && !Assigns(loop.Statement, index) && !Assigns(loop.Statement, span))
+                    && !SourceSearch.Writes(loop.Statement, index) && !SourceSearch.Writes(loop.Statement, span))
                 {
                     return true;
                 }
@@ -527,113 +527,34 @@ namespace PinAnalyzers.Flow
                 && loop.Incrementors.Count == 1
                 && loop.Incrementors[0] is PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression, Operand: IdentifierNameSyntax post } && post.Identifier.ValueText == index;
 
-        /// <summary><c>span.Length</c>, or a local initialized to it and never assigned again.</summary>
+        /// <summary>
+        /// <c>span.Length</c>; a local initialized to it and never assigned again; or <c>rows.Length</c> when the span was
+        /// declared <c>stackalloc T[rows.Length]</c> / <c>new T[rows.Length]</c> and neither it nor <c>rows</c> is assigned
+        /// again (OpenTK's <c>Span&lt;GCHandle&gt; handles = stackalloc GCHandle[images.Length]; for (…; i &lt; images.Length; …)</c>).
+        /// </summary>
         private static bool IsLengthOf(ExpressionSyntax bound, string span, ForStatementSyntax loop)
         {
-            if (bound is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length", Expression: IdentifierNameSyntax owner })
+            switch (bound)
             {
-                return owner.Identifier.ValueText == span || SizedBy(span, bound, owner.Identifier.ValueText, loop);
-            }
-
-            if (bound is not IdentifierNameSyntax { Identifier.ValueText: var length })
-            {
-                return false;
-            }
-
-            for (var node = loop.Parent; node is not null and not MemberDeclarationSyntax; node = node.Parent)
-            {
-                if (node is not BlockSyntax block)
-                {
-                    continue;
-                }
-
-                foreach (var statement in block.Statements)
-                {
-                    if (statement.SpanStart >= loop.SpanStart || statement is not LocalDeclarationStatementSyntax declaration)
-                    {
-                        continue;
-                    }
-
-                    foreach (var variable in declaration.Declaration.Variables)
-                    {
-                        if (variable.Identifier.ValueText == length)
-                        {
-                            return variable.Initializer?.Value is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length", Expression: IdentifierNameSyntax lengthOf }
-                                && lengthOf.Identifier.ValueText == span && !Assigns(block, length);
-                        }
-                    }
-                }
-            }
-
-            return false;
-        }
-
-        /// <summary>
-        /// <paramref name="span"/> is declared before the loop as <c>stackalloc T[images.Length]</c> (or <c>new T[images.Length]</c>)
-        /// with the loop's own bound <paramref name="bound"/>, and neither it nor <paramref name="owner"/> is assigned again
-        /// (OpenTK's <c>Span&lt;GCHandle&gt; handles = stackalloc GCHandle[images.Length]; for (…; i &lt; images.Length; …) handles[i] = …</c>).
-        /// </summary>
-        private static bool SizedBy(string span, ExpressionSyntax bound, string owner, ForStatementSyntax loop)
-        {
-            for (var node = loop.Parent; node is not null and not MemberDeclarationSyntax; node = node.Parent)
-            {
-                if (node is not BlockSyntax block)
-                {
-                    continue;
-                }
-
-                foreach (var statement in block.Statements)
-                {
-                    if (statement.SpanStart >= loop.SpanStart || statement is not LocalDeclarationStatementSyntax declaration)
-                    {
-                        continue;
-                    }
-
-                    foreach (var variable in declaration.Declaration.Variables)
-                    {
-                        if (variable.Identifier.ValueText != span)
-                        {
-                            continue;
-                        }
-
-                        var type = variable.Initializer?.Value switch
-                        {
-                            StackAllocArrayCreationExpressionSyntax { Type: ArrayTypeSyntax stackType } => stackType,
-                            ArrayCreationExpressionSyntax { Type: var arrayType } => arrayType,
-                            _ => null,
-                        };
-
-                        return type is { RankSpecifiers: { Count: 1 } ranks } && ranks[0].Sizes.Count == 1
-                            && SyntaxFactory.AreEquivalent(ranks[0].Sizes[0], bound)
-                            && !Assigns(block, span) && !Assigns(block, owner);
-                    }
-                }
-            }
-
-            return false;
-        }
-
-        /// <summary>Anything in <paramref name="scope"/> that may assign the local named <paramref name="name"/>.</summary>
-        private static bool Assigns(SyntaxNode scope, string name)
-        {
-            foreach (var node in scope.DescendantNodes())
-            {
-                var target = node switch
-                {
-                    AssignmentExpressionSyntax assignment => assignment.Left,
-                    PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression } post => post.Operand,
-                    PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } pre => pre.Operand,
-                    ArgumentSyntax { RefKindKeyword.RawKind: not 0 } byRef => byRef.Expression,
-                    _ => null,
-                };
-
-                if (target is IdentifierNameSyntax { Identifier.ValueText: var assigned } && assigned == name)
-                {
+                case MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length", Expression: IdentifierNameSyntax owner } when owner.Identifier.ValueText == span:
                     return true;
-                }
-            }
+                case MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length", Expression: IdentifierNameSyntax owner }:
+                    var type = SourceSearch.SingleInitializer(loop, span) switch
+                    {
+                        StackAllocArrayCreationExpressionSyntax { Type: ArrayTypeSyntax stackType } => stackType,
+                        ArrayCreationExpressionSyntax { Type: var arrayType } => arrayType,
+                        _ => null,
+                    };
 
-            return false;
+                    return type is { RankSpecifiers: { Count: 1 } ranks } && ranks[0].Sizes.Count == 1
+                        && SyntaxFactory.AreEquivalent(ranks[0].Sizes[0], bound)
+                        && loop.FirstAncestorOrSelf<MemberDeclarationSyntax>() is { } member && !SourceSearch.Writes(member, owner.Identifier.ValueText);
+                case IdentifierNameSyntax { Identifier.ValueText: var length }:
+                    return SourceSearch.SingleInitializer(loop, length) is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "Length", Expression: IdentifierNameSyntax lengthOf }
+                        && lengthOf.Identifier.ValueText == span;
+                default:
+                    return false;
+            }
         }
 
         private static bool IsLayoutQuery(IInvocationOperation invocation)
